@@ -1,0 +1,83 @@
+# tcpvitals build. `make V=1` shows every command.
+ARCH := $(shell uname -m)
+BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+BUILD := build
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Ibpf -I$(BUILD) -Iuser -D_GNU_SOURCE
+LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lpthread
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+CFLAGS += -DTV_VERSION='"$(VERSION)"'
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(USER_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps vmlinux test unit integration run demo install clean bench
+all: $(BUILD)/tcpvitals
+
+# Installs missing build and test dependencies on Debian/Ubuntu (needs root).
+deps: $(BUILD)/.deps
+$(BUILD)/.deps: tools/deps.sh | $(BUILD)
+	$(Q)bash tools/deps.sh && touch $@
+
+$(BUILD):
+	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
+
+$(BUILD)/tcpvitals.bpf.o: bpf/tcpvitals.bpf.c bpf/tcpvitals.h $(VMLINUX) $(BUILD)/.deps
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/tcpvitals.skel.h: $(BUILD)/tcpvitals.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tcpvitals_bpf > $@
+
+$(BUILD)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpvitals.h $(BUILD)/tcpvitals.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tcpvitals: $(BUILD)/main.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(USER_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) -o $@
+
+# Regenerate the shipped vmlinux.h from the running kernel's BTF.
+vmlinux:
+	$(Q)mkdir -p vmlinux/$(ARCH)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+unit: $(UNIT_BINS)
+
+# Unit tests run as anyone; the integration tests need root (and run in CI).
+test: $(BUILD)/tcpvitals $(UNIT_BINS)
+	$(Q)bash tests/run.sh
+
+# Set up, build and trace this host until Ctrl-C.
+run: $(BUILD)/tcpvitals
+	$(Q)$(BUILD)/tcpvitals $(ARGS)
+
+bench: $(BUILD)/tcpvitals
+	$(Q)bash tools/bench.sh
+
+install: $(BUILD)/tcpvitals
+	install -D -m 0755 $(BUILD)/tcpvitals $(DESTDIR)/usr/local/sbin/tcpvitals
+
+clean:
+	$(Q)rm -rf $(BUILD)

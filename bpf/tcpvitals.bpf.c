@@ -1,0 +1,761 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpvitals kernel side: per-connection health from the TCP tracepoints.
+ *
+ * Every hook exists twice: a tp_btf program (typed arguments, direct reads,
+ * sk_storage) and a raw_tp program (probe reads, LRU hash keyed by the socket
+ * pointer). Both expand the same __always_inline handler with a constant
+ * `typed` argument, so the compiler keeps only the reads that variant may do.
+ * Userspace picks one variant per hook at load time from BTF (see
+ * user/loader.c); this file never looks at kernel version numbers.
+ *
+ * The receive path (tcp_probe) touches only the socket's own storage and
+ * writes to the ring buffer only for anomalous segments; bursts of one
+ * anomaly are coalesced into one record with a count.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tcpvitals.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define TCPHDR_FIN 0x01
+#define TCPHDR_SYN 0x02
+#define TCPHDR_RST 0x04
+#define TCPHDR_ACK 0x10
+#define ICSK_TIME_LOSS_PROBE 5 /* include/net/inet_connection_sock.h */
+
+/* Load-time settings, written by the loader through the skeleton. */
+const volatile __u32 filter_netns = 0;     /* 0: every namespace */
+const volatile bool filter_pids = false;   /* --pid / -- COMMAND */
+const volatile bool use_hash_storage = false; /* no sk_storage/cookie helpers for tracing (< 5.11) */
+const volatile __u64 burst_ns = 100000000; /* coalescing window */
+
+/* Per-connection state; zeroed on creation, filled on first sight. */
+struct conn_state {
+	struct tv_conn conn; /* conn.cookie != 0 once initialised */
+	__u64 start_ns;
+	__u32 last_total_retrans;
+	__u32 ofo;
+	__u32 dup;
+	__u32 dupacks;
+	__u32 drops;
+	__u32 rto_events;
+	__u16 resets_sent;
+	__u16 resets_received;
+	__u8 established;
+	__u8 last_state;
+	__u8 closer; /* TV_CLOSED_LOCAL or TV_CLOSED_REMOTE: who sent the first FIN */
+	__u8 _pad;
+	/* the pending burst: one anomaly kind, not yet written */
+	__u64 burst_ts;
+	__u32 burst_count;
+	__u16 burst_type;
+	__u8 burst_state;
+	__u8 _pad2;
+	__u32 burst_key; /* retransmit kind or drop reason: a new key starts a new burst */
+	__u32 burst_seq;
+	__u32 burst_expected;
+	__u32 burst_len; /* bytes, or segments for retransmits */
+	__s32 burst_err;
+	__u32 _pad3;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn_state);
+} sk_states SEC(".maps");
+
+/* Fallback storage where sk_storage is not usable (raw_tp, or tracing
+ * programs before 5.11): keyed by socket address, deleted at
+ * tcp_destroy_sock. The loader shrinks it to one entry when unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct conn_state);
+} hash_states SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20); /* --ringbuf-size */
+} events SEC(".maps");
+
+/* Failed ring-buffer reservations, per CPU; the collector reports them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* tgids being traced (--pid, -- COMMAND) and their descendants. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced_tgids SEC(".maps");
+
+static const struct conn_state zero_state;
+__u64 synthetic_cookie; /* raw_tp: sockets whose cookie the kernel never assigned */
+
+/* Read a field directly (tp_btf) or through bpf_probe_read_kernel (raw_tp). */
+#define RD(typed, p, f) ((typed) ? (p)->f : BPF_CORE_READ(p, f))
+#define RD_BITS(typed, p, f) ((typed) ? BPF_CORE_READ_BITFIELD(p, f) : BPF_CORE_READ_BITFIELD_PROBED(p, f))
+
+static __always_inline bool after(__u32 a, __u32 b)
+{
+	return (__s32)(b - a) < 0;
+}
+
+static __always_inline void lost_inc(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline struct tcp_sock *tcp_of(struct sock *sk, bool typed)
+{
+	if (typed)
+		return bpf_skc_to_tcp_sock(sk);
+	return (struct tcp_sock *)sk;
+}
+
+static __always_inline bool is_tcp(struct sock *sk, bool typed)
+{
+	return RD_BITS(typed, sk, sk_protocol) == IPPROTO_TCP;
+}
+
+static __always_inline __u8 sk_state(struct sock *sk, bool typed)
+{
+	return RD(typed, sk, __sk_common.skc_state);
+}
+
+/* A socket with a tcp_sock behind it: not a request or time-wait socket. */
+static __always_inline bool is_full_tcp(struct sock *sk, bool typed)
+{
+	__u8 st;
+
+	if (!sk)
+		return false;
+	st = sk_state(sk, typed);
+	if (st == TCP_TIME_WAIT || st == TCP_NEW_SYN_RECV)
+		return false;
+	return is_tcp(sk, typed);
+}
+
+static __always_inline __u32 netns_of(struct sock_common *skc, bool typed)
+{
+	struct net *net = RD(typed, skc, skc_net.net);
+
+	return RD(typed, net, ns.inum);
+}
+
+static __always_inline bool netns_wanted(struct sock_common *skc, bool typed)
+{
+	return !filter_netns || netns_of(skc, typed) == filter_netns;
+}
+
+static __always_inline void conn_fill(struct tv_conn *c, struct sock_common *skc, bool typed)
+{
+	c->family = RD(typed, skc, skc_family) == AF_INET6 ? 6 : 4;
+	if (c->family == 4) {
+		__u32 s = RD(typed, skc, skc_rcv_saddr), d = RD(typed, skc, skc_daddr);
+
+		__builtin_memcpy(c->saddr, &s, 4);
+		__builtin_memcpy(c->daddr, &d, 4);
+	} else if (typed) {
+		__builtin_memcpy(c->saddr, &skc->skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(c->daddr, &skc->skc_v6_daddr, 16);
+	} else {
+		BPF_CORE_READ_INTO(c->saddr, skc, skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(c->daddr, skc, skc_v6_daddr);
+	}
+	c->sport = RD(typed, skc, skc_num);
+	c->dport = bpf_ntohs(RD(typed, skc, skc_dport));
+	c->netns = netns_of(skc, typed);
+}
+
+static __always_inline __u64 cookie_of(struct sock *sk, bool typed)
+{
+	__u64 cookie = 0;
+
+	if (typed && !use_hash_storage)
+		return bpf_get_socket_cookie(sk);
+	/* Without the helper the cookie exists only if someone asked for it. */
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		cookie = (1ULL << 63) | __sync_fetch_and_add(&synthetic_cookie, 1);
+	return cookie;
+}
+
+/* Record the owner: called only where `current` is the process using sk. */
+static __always_inline void owner_capture(struct conn_state *st)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 flags = TV_OWNER_KNOWN;
+
+	if (filter_pids && bpf_map_lookup_elem(&traced_tgids, &tgid))
+		flags |= TV_OWNER_MATCH;
+	st->conn.pid = tgid;
+	bpf_get_current_comm(st->conn.comm, sizeof(st->conn.comm));
+	st->conn.owner_flags = flags;
+}
+
+static __always_inline struct conn_state *state_get(struct sock *sk, bool typed, bool create)
+{
+	struct conn_state *st;
+	__u64 key = (__u64)sk;
+
+	if (typed && !use_hash_storage)
+		return bpf_sk_storage_get(&sk_states, sk, NULL,
+					  create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	st = bpf_map_lookup_elem(&hash_states, &key);
+	if (st || !create)
+		return st;
+	bpf_map_update_elem(&hash_states, &key, &zero_state, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&hash_states, &key);
+}
+
+static __always_inline void state_delete(struct sock *sk, bool typed)
+{
+	__u64 key = (__u64)sk;
+
+	if (typed && !use_hash_storage)
+		return; /* sk_storage is freed with the socket */
+	bpf_map_delete_elem(&hash_states, &key);
+}
+
+/*
+ * The state of a connection we want, created on first sight; NULL for other
+ * namespaces and non-TCP or non-full sockets.
+ */
+static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typed, __u64 now,
+						      __u8 dir, bool *created)
+{
+	struct conn_state *st = state_get(sk, typed, false);
+
+	*created = false;
+	if (st) {
+		/* connect() picks the local port after entering SYN_SENT */
+		if (!st->conn.sport && st->conn.cookie)
+			conn_fill(&st->conn, &sk->__sk_common, typed);
+		return st;
+	}
+	if (!is_full_tcp(sk, typed) || !netns_wanted(&sk->__sk_common, typed))
+		return NULL;
+	st = state_get(sk, typed, true);
+	if (!st || st->conn.cookie)
+		return st;
+	conn_fill(&st->conn, &sk->__sk_common, typed);
+	st->conn.cookie = cookie_of(sk, typed);
+	st->conn.dir = dir;
+	st->start_ns = now;
+	/* by probe read: sk may come from skb->sk, which the verifier will not
+	 * convert to a tcp_sock; this runs once per connection */
+	st->last_total_retrans = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+	*created = true;
+	return st;
+}
+
+static __always_inline struct conn_state *conn_get(struct sock *sk, bool typed, __u64 now, __u8 dir)
+{
+	bool created;
+
+	return conn_get_new(sk, typed, now, dir, &created);
+}
+
+static __always_inline void *rec_reserve(__u32 size, __u16 type, __u64 ts, __u32 count,
+					 const struct tv_conn *c)
+{
+	struct tv_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!h) {
+		lost_inc();
+		return NULL;
+	}
+	h->type = type;
+	h->size = size;
+	h->count = count;
+	h->ts_ns = ts;
+	*(struct tv_conn *)(h + 1) = *c;
+	return h;
+}
+
+static __always_inline void burst_flush(struct conn_state *st)
+{
+	__u32 count = st->burst_count;
+
+	if (!count)
+		return;
+	st->burst_count = 0;
+	if (st->burst_type == TV_REC_RETRANSMIT) {
+		struct tv_rec_retransmit *r = rec_reserve(sizeof(*r), TV_REC_RETRANSMIT, st->burst_ts,
+							  count, &st->conn);
+		if (!r)
+			return;
+		r->seq = st->burst_seq;
+		r->segs = st->burst_len;
+		r->kind = st->burst_key & 0xff;
+		r->state = st->burst_state;
+		r->_pad = 0;
+		r->err = st->burst_err;
+		bpf_ringbuf_submit(r, 0);
+	} else if (st->burst_type == TV_REC_DROP) {
+		struct tv_rec_drop *r = rec_reserve(sizeof(*r), TV_REC_DROP, st->burst_ts, count,
+						    &st->conn);
+		if (!r)
+			return;
+		r->reason = st->burst_key;
+		r->_pad = 0;
+		bpf_ringbuf_submit(r, 0);
+	} else {
+		struct tv_rec_segment *r = rec_reserve(sizeof(*r), st->burst_type, st->burst_ts,
+						       count, &st->conn);
+		if (!r)
+			return;
+		r->seq = st->burst_seq;
+		r->expected = st->burst_expected;
+		r->len = st->burst_len;
+		r->_pad = 0;
+		bpf_ringbuf_submit(r, 0);
+	}
+}
+
+/* Add one anomaly to the connection's pending burst, flushing the old one
+ * if it is of another kind or older than the window. */
+static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 key, __u64 now,
+				      __u32 seq, __u32 expected, __u32 len, __u8 state, __s32 err)
+{
+	if (st->burst_count &&
+	    (st->burst_type != type || st->burst_key != key || now - st->burst_ts > burst_ns))
+		burst_flush(st);
+	if (!st->burst_count) {
+		st->burst_type = type;
+		st->burst_key = key;
+		st->burst_ts = now;
+		st->burst_seq = seq;
+		st->burst_expected = expected;
+		st->burst_len = 0;
+		st->burst_state = state;
+		st->burst_err = err;
+	}
+	st->burst_count++;
+	st->burst_len += len;
+}
+
+/* ---- state changes: open, handshake, who closed ---- */
+
+static __always_inline int on_state(struct sock *sk, int old, int new, bool typed)
+{
+	struct conn_state *st;
+	struct tcp_sock *tp;
+	__u64 now;
+	__u8 dir;
+
+	if (!is_tcp(sk, typed) || old == TCP_LISTEN || new == TCP_LISTEN)
+		return 0;
+	now = bpf_ktime_get_ns();
+	dir = new == TCP_SYN_SENT ? TV_DIR_OUT : new == TCP_SYN_RECV ? TV_DIR_IN : TV_DIR_UNKNOWN;
+	st = conn_get(sk, typed, now, dir);
+	if (!st)
+		return 0;
+	/* connect() runs in the owner's context; later changes may be softirq */
+	if (new == TCP_SYN_SENT)
+		owner_capture(st);
+	burst_flush(st);
+
+	struct tv_rec_state *r = rec_reserve(sizeof(*r), TV_REC_STATE, now, 1, &st->conn);
+	if (r) {
+		r->old_state = old;
+		r->new_state = new;
+		__builtin_memset(r->_pad, 0, sizeof(r->_pad));
+		bpf_ringbuf_submit(r, 0);
+	}
+
+	if (new == TCP_ESTABLISHED && !st->established) {
+		struct tv_rec_open *o;
+
+		tp = tcp_of(sk, typed);
+		if (!tp)
+			return 0;
+		st->established = 1;
+		o = rec_reserve(sizeof(*o), TV_REC_OPEN, now, 1, &st->conn);
+		if (!o)
+			return 0;
+		/* passive side: the SYN-ACK to ACK time is the child's first RTT sample */
+		o->handshake_us = st->conn.dir == TV_DIR_OUT ? (now - st->start_ns) / 1000
+							     : RD(typed, tp, srtt_us) >> 3;
+		o->syn_retrans = RD(typed, tp, total_retrans);
+		bpf_ringbuf_submit(o, 0);
+	} else if (old == TCP_ESTABLISHED && new == TCP_FIN_WAIT1) {
+		st->closer = TV_CLOSED_LOCAL;
+	} else if (old == TCP_ESTABLISHED && new == TCP_CLOSE_WAIT) {
+		st->closer = TV_CLOSED_REMOTE;
+	}
+	if (new == TCP_CLOSE)
+		st->last_state = old;
+	return 0;
+}
+
+/* ---- close: final snapshot of the kernel's own counters ---- */
+
+static __always_inline int on_destroy(struct sock *sk, bool typed)
+{
+	struct conn_state *st = state_get(sk, typed, false);
+	struct tv_rec_close *r;
+	struct tcp_sock *tp;
+
+	if (!st || !st->conn.cookie)
+		return 0;
+	tp = tcp_of(sk, typed);
+	if (!tp)
+		goto out;
+	burst_flush(st);
+	r = rec_reserve(sizeof(*r), TV_REC_CLOSE, bpf_ktime_get_ns(), 1, &st->conn);
+	if (!r)
+		goto out;
+	r->start_ns = st->start_ns;
+	r->bytes_sent = bpf_core_field_exists(tp->bytes_sent) ? RD(typed, tp, bytes_sent) : 0;
+	r->bytes_acked = RD(typed, tp, bytes_acked);
+	r->bytes_received = RD(typed, tp, bytes_received);
+	r->bytes_retrans = bpf_core_field_exists(tp->bytes_retrans) ? RD(typed, tp, bytes_retrans) : 0;
+	r->retrans_segs = RD(typed, tp, total_retrans);
+	/* total_rto: 6.7, commit 3868ab0f1925 ("tcp: add tcpi_total_rto...") */
+	r->rto = bpf_core_field_exists(tp->total_rto) ? RD(typed, tp, total_rto) : st->rto_events;
+	r->ofo_segs = st->ofo;
+	r->dup_segs = st->dup;
+	r->dupacks = st->dupacks;
+	r->dsack = bpf_core_field_exists(tp->dsack_dups) ? RD(typed, tp, dsack_dups) : 0;
+	r->drops = st->drops;
+	r->srtt_us = RD(typed, tp, srtt_us) >> 3;
+	r->rttvar_us = RD(typed, tp, mdev_us) >> 2;
+	r->resets_sent = st->resets_sent;
+	r->resets_received = st->resets_received;
+	r->last_state = st->last_state ? st->last_state : sk_state(sk, typed);
+	r->established = st->established;
+	if (!st->established)
+		r->closed_by = TV_CLOSED_NEVER_ESTABLISHED;
+	else if (st->resets_received)
+		r->closed_by = TV_CLOSED_RESET_RECEIVED;
+	else if (st->resets_sent)
+		r->closed_by = TV_CLOSED_RESET_SENT;
+	else
+		r->closed_by = st->closer;
+	__builtin_memset(r->_pad, 0, sizeof(r->_pad));
+	bpf_ringbuf_submit(r, 0);
+out:
+	state_delete(sk, typed);
+	return 0;
+}
+
+/* ---- retransmissions ---- */
+
+static __always_inline __u8 retrans_kind(struct sock *sk, struct tcp_sock *tp, bool typed)
+{
+	__u8 state = sk_state(sk, typed);
+	struct inet_connection_sock *icsk = &tp->inet_conn; /* a variable: CO-RE offsets start here */
+	__u8 ca = RD_BITS(typed, icsk, icsk_ca_state);
+
+	if (state == TCP_SYN_SENT || state == TCP_SYN_RECV)
+		return TV_RETRANS_SYN;
+	if (ca == TCP_CA_Loss)
+		return TV_RETRANS_RTO;
+	if (ca == TCP_CA_Recovery || ca == TCP_CA_Disorder || ca == TCP_CA_CWR)
+		return TV_RETRANS_FAST;
+	/* a tail loss probe is sent from the timer while icsk_pending says so */
+	if (RD(typed, tp, inet_conn.icsk_pending) == ICSK_TIME_LOSS_PROBE)
+		return TV_RETRANS_TLP;
+	return TV_RETRANS_OTHER;
+}
+
+/*
+ * Segments are counted as the difference of tcp_sock.total_retrans, the
+ * per-socket twin of TcpRetransSegs: from 6.17 (commit "tcp: add the err
+ * argument to tcp_retransmit_skb") the tracepoint also fires for attempts
+ * that failed before anything was counted (delta 0, skipped) and for ones
+ * that failed after (counted by the kernel too, so by us, with err set).
+ */
+static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, int err, bool typed)
+{
+	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)&skb->cb[0];
+	struct conn_state *st;
+	struct tcp_sock *tp;
+	__u32 total, segs;
+	__u64 now = bpf_ktime_get_ns();
+	bool created;
+	__u8 kind;
+
+	st = conn_get_new(sk, typed, now, TV_DIR_UNKNOWN, &created);
+	if (!st)
+		return 0;
+	tp = tcp_of(sk, typed);
+	if (!tp)
+		return 0;
+	total = RD(typed, tp, total_retrans);
+	if (created && !err) /* a connection older than the tracer: count this skb only */
+		st->last_total_retrans = total - RD(typed, cb, tcp_gso_segs);
+	segs = total - st->last_total_retrans;
+	st->last_total_retrans = total;
+	if (!segs)
+		return 0;
+	kind = retrans_kind(sk, tp, typed);
+	if (kind == TV_RETRANS_RTO)
+		st->rto_events++;
+	burst_add(st, TV_REC_RETRANSMIT, kind | (err ? 0x100 : 0), now, RD(typed, cb, seq), 0, segs,
+		  sk_state(sk, typed), err);
+	return 0;
+}
+
+/* The listener resent a SYN-ACK: no connection socket exists yet. */
+static __always_inline int on_retransmit_synack(struct sock *sk, struct request_sock *req, bool typed)
+{
+	struct tv_rec_retransmit *r;
+	struct tv_conn c = {};
+
+	if (!netns_wanted(&sk->__sk_common, typed))
+		return 0;
+	conn_fill(&c, &req->__req_common, typed);
+	c.dir = TV_DIR_IN;
+	r = rec_reserve(sizeof(*r), TV_REC_RETRANSMIT, bpf_ktime_get_ns(), 1, &c);
+	if (!r)
+		return 0;
+	/* the verifier types req as request_sock only: read the tcp part by probe */
+	r->seq = BPF_CORE_READ((struct tcp_request_sock *)req, snt_isn);
+	r->segs = 1;
+	r->kind = TV_RETRANS_SYNACK;
+	r->state = TCP_SYN_RECV;
+	r->_pad = 0;
+	r->err = 0;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* ---- receive path: once per received segment, keep it lean ---- */
+
+static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, bool typed)
+{
+	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)&skb->cb[0];
+	struct conn_state *st;
+	struct tcp_sock *tp;
+	__u32 seq, end_seq, rcv_nxt;
+	__u64 now;
+
+	st = state_get(sk, typed, false);
+	if (!st) {
+		st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
+		if (!st)
+			return 0;
+	}
+	tp = tcp_of(sk, typed);
+	if (!tp)
+		return 0;
+	seq = RD(typed, cb, seq);
+	end_seq = RD(typed, cb, end_seq);
+	rcv_nxt = RD(typed, tp, rcv_nxt);
+
+	if (seq != end_seq) {
+		if (after(seq, rcv_nxt)) {
+			st->ofo++;
+			burst_add(st, TV_REC_OFO, 0, bpf_ktime_get_ns(), seq, rcv_nxt, end_seq - seq,
+				  TCP_ESTABLISHED, 0);
+			return 0;
+		}
+		if (!after(end_seq, rcv_nxt)) {
+			st->dup++;
+			burst_add(st, TV_REC_DUP, 0, bpf_ktime_get_ns(), seq, rcv_nxt, end_seq - seq,
+				  TCP_ESTABLISHED, 0);
+			return 0;
+		}
+	} else {
+		__u32 ack = RD(typed, cb, ack_seq), una = RD(typed, tp, snd_una);
+		__u16 flags = RD(typed, cb, tcp_flags);
+
+		/* RFC 5681 duplicate ACK: no data, ACK == snd_una, data in
+		 * flight, window unchanged, no SYN/FIN/RST */
+		if ((flags & (TCPHDR_ACK | TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST)) == TCPHDR_ACK &&
+		    ack == una && RD(typed, tp, snd_nxt) != una) {
+			unsigned char *data = RD(typed, skb, data);
+			__u16 raw_win = 0;
+			__u32 win;
+
+			bpf_probe_read_kernel(&raw_win, sizeof(raw_win), data + 14);
+			struct tcp_options_received *opt = &tp->rx_opt;
+
+			win = (__u32)bpf_ntohs(raw_win) << RD_BITS(typed, opt, snd_wscale);
+			if (win == RD(typed, tp, snd_wnd)) {
+				st->dupacks++;
+				burst_add(st, TV_REC_DUPACK, 0, bpf_ktime_get_ns(), ack, una, 0,
+					  TCP_ESTABLISHED, 0);
+				return 0;
+			}
+		}
+	}
+	if (st->burst_count) {
+		now = bpf_ktime_get_ns();
+		if (now - st->burst_ts > burst_ns)
+			burst_flush(st);
+	}
+	return 0;
+}
+
+/* ---- resets ---- */
+
+static __always_inline int on_reset(struct sock *sk, __u8 side, __u32 reason, bool typed)
+{
+	struct tv_rec_reset *r;
+	struct conn_state *st;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)
+		return 0;
+	st = conn_get(sk, typed, now, TV_DIR_UNKNOWN);
+	if (!st)
+		return 0;
+	if (side == TV_RESET_SENT)
+		st->resets_sent++;
+	else
+		st->resets_received++;
+	burst_flush(st);
+	r = rec_reserve(sizeof(*r), TV_REC_RESET, now, 1, &st->conn);
+	if (!r)
+		return 0;
+	r->reason = reason;
+	r->side = side;
+	r->state = sk_state(sk, typed);
+	r->_pad[0] = r->_pad[1] = 0;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* ---- drops of a connection's segments ---- */
+
+static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u32 reason, bool typed)
+{
+	struct sock *sk = rx_sk ? rx_sk : RD(typed, skb, sk);
+	struct conn_state *st;
+	__u64 now;
+
+	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)
+		return 0;
+	/* only connections already known: skb->sk is an RCU pointer that the
+	 * cookie helper refuses, and every live connection has state by now */
+	st = state_get(sk, typed, false);
+	if (!st || !st->conn.cookie)
+		return 0;
+	now = bpf_ktime_get_ns();
+	st->drops++;
+	burst_add(st, TV_REC_DROP, reason, now, 0, 0, 0, sk_state(sk, typed), 0);
+	return 0;
+}
+
+static __always_inline bool drop_reason_counts(__u32 reason)
+{
+	/* SKB_CONSUMED goes to consume_skb from 6.0 on; older kernels pass it here */
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+		return false;
+	return reason != 0; /* SKB_NOT_DROPPED_YET */
+}
+
+/* ---- the owning process, from process context ---- */
+
+static __always_inline int on_sock_io(struct sock *sk, bool typed)
+{
+	struct conn_state *st;
+
+	if (!sk || !is_tcp(sk, typed))
+		return 0;
+	st = state_get(sk, typed, false);
+	if (!st) {
+		if (sk_state(sk, typed) == TCP_LISTEN)
+			return 0;
+		st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
+		if (!st)
+			return 0;
+	}
+	if (!(st->conn.owner_flags & TV_OWNER_KNOWN))
+		owner_capture(st);
+	return 0;
+}
+
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child, bool typed)
+{
+	__u32 ptgid = RD(typed, parent, tgid), ctgid = RD(typed, child, tgid);
+	__u8 one = 1;
+
+	if (ptgid != ctgid && bpf_map_lookup_elem(&traced_tgids, &ptgid))
+		bpf_map_update_elem(&traced_tgids, &ctgid, &one, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_exit(struct task_struct *task, bool typed)
+{
+	__u32 pid = RD(typed, task, pid), tgid = RD(typed, task, tgid);
+
+	if (pid == tgid) /* the whole process is going; a reused pid must not inherit tracing */
+		bpf_map_delete_elem(&traced_tgids, &tgid);
+	return 0;
+}
+
+/*
+ * One tp_btf and one raw_tp program per hook and argument list. Variants
+ * named *_err, *_reason, *_rxsk take the arguments that later kernels added;
+ * the loader enables the one that matches the running kernel's BTF.
+ */
+#define HOOK(name, tp, call, ...)                                         \
+	SEC("tp_btf/" tp) int BPF_PROG(btf_##name, __VA_ARGS__)            \
+	{                                                                 \
+		const bool typed = true;                                  \
+		return call;                                              \
+	}                                                                 \
+	SEC("raw_tp/" tp) int BPF_PROG(raw_##name, __VA_ARGS__)            \
+	{                                                                 \
+		const bool typed = false;                                 \
+		return call;                                              \
+	}
+
+HOOK(state, "inet_sock_set_state", on_state(sk, old, new, typed),
+     struct sock *sk, int old, int new)
+HOOK(destroy, "tcp_destroy_sock", on_destroy(sk, typed), struct sock *sk)
+/* 6.17: err argument added */
+HOOK(retransmit_err, "tcp_retransmit_skb", on_retransmit(sk, skb, err, typed),
+     struct sock *sk, struct sk_buff *skb, int err)
+HOOK(retransmit, "tcp_retransmit_skb", on_retransmit(sk, skb, 0, typed),
+     struct sock *sk, struct sk_buff *skb)
+HOOK(retransmit_synack, "tcp_retransmit_synack", on_retransmit_synack(sk, req, typed),
+     struct sock *sk, struct request_sock *req)
+HOOK(rcv_segment, "tcp_probe", on_rcv_segment(sk, skb, typed), struct sock *sk, struct sk_buff *skb)
+/* 6.10: enum sk_rst_reason argument added */
+HOOK(send_reset_reason, "tcp_send_reset", on_reset(sk, TV_RESET_SENT, reason, typed),
+     struct sock *sk, struct sk_buff *skb, int reason)
+HOOK(send_reset, "tcp_send_reset", on_reset(sk, TV_RESET_SENT, TV_REASON_UNKNOWN, typed),
+     struct sock *sk, struct sk_buff *skb)
+HOOK(receive_reset, "tcp_receive_reset", on_reset(sk, TV_RESET_RECEIVED, TV_REASON_UNKNOWN, typed),
+     struct sock *sk)
+/* 6.11: rx_sk argument; 5.17: reason argument */
+HOOK(drop_rxsk, "kfree_skb",
+     drop_reason_counts(reason) ? on_drop(skb, rx_sk, reason, typed) : 0,
+     struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
+HOOK(drop_reason, "kfree_skb",
+     drop_reason_counts(reason) ? on_drop(skb, NULL, reason, typed) : 0,
+     struct sk_buff *skb, void *location, int reason)
+HOOK(drop, "kfree_skb", on_drop(skb, NULL, TV_REASON_UNKNOWN, typed),
+     struct sk_buff *skb, void *location)
+HOOK(send_length, "sock_send_length", on_sock_io(sk, typed), struct sock *sk, int ret, int flags)
+HOOK(recv_length, "sock_recv_length", on_sock_io(sk, typed), struct sock *sk, int ret, int flags)
+HOOK(fork, "sched_process_fork", on_fork(parent, child, typed),
+     struct task_struct *parent, struct task_struct *child)
+HOOK(exit, "sched_process_exit", on_exit(task, typed), struct task_struct *task)

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel/user ABI of tcpvitals: every record that crosses the ring buffer.
+ *
+ * Rules: fixed-width types only, explicit padding, a common header on every
+ * record, type numbers that are pinned and never reused, and a size assertion
+ * on each record. Userspace checks hdr.size against what the ring buffer
+ * handed it and rejects short records.
+ */
+#ifndef TCPVITALS_ABI_H
+#define TCPVITALS_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TV_COMM_LEN 16
+
+/* Record type numbers. Pinned: append only, never renumber or reuse. */
+enum tv_rec_type {
+	TV_REC_STATE = 1,
+	TV_REC_OPEN = 2,
+	TV_REC_RETRANSMIT = 3,
+	TV_REC_OFO = 4,
+	TV_REC_DUP = 5,
+	TV_REC_DUPACK = 6,
+	TV_REC_RESET = 7,
+	TV_REC_DROP = 8,
+	TV_REC_CLOSE = 9,
+	TV_REC_TYPE_MAX, /* first unused number */
+};
+
+enum tv_retrans_kind {
+	TV_RETRANS_OTHER = 0,
+	TV_RETRANS_SYN = 1,
+	TV_RETRANS_RTO = 2,
+	TV_RETRANS_FAST = 3,
+	TV_RETRANS_TLP = 4,
+	TV_RETRANS_SYNACK = 5,
+};
+
+enum tv_dir {
+	TV_DIR_UNKNOWN = 0,
+	TV_DIR_OUT = 1, /* this host sent the SYN */
+	TV_DIR_IN = 2,  /* accepted from a listener */
+};
+
+/* tv_conn.owner_flags */
+#define TV_OWNER_KNOWN 0x1 /* pid/comm were taken in the owner's process context */
+#define TV_OWNER_MATCH 0x2 /* owner is a traced pid or a descendant (--pid, -- COMMAND) */
+
+enum tv_closed_by {
+	TV_CLOSED_LOCAL = 0,
+	TV_CLOSED_REMOTE = 1,
+	TV_CLOSED_RESET_SENT = 2,
+	TV_CLOSED_RESET_RECEIVED = 3,
+	TV_CLOSED_NEVER_ESTABLISHED = 4,
+};
+
+enum tv_reset_side {
+	TV_RESET_SENT = 0,
+	TV_RESET_RECEIVED = 1,
+};
+
+#define TV_REASON_UNKNOWN 0xffffffffu
+
+/* On every record. */
+struct tv_hdr {
+	__u16 type;  /* enum tv_rec_type */
+	__u16 size;  /* bytes of the whole record */
+	__u32 count; /* events this record stands for (coalesced bursts), >= 1 */
+	__u64 ts_ns; /* CLOCK_MONOTONIC: the first event of the record */
+};
+_Static_assert(sizeof(struct tv_hdr) == 16, "tv_hdr size");
+
+/* The connection a record belongs to. cookie 0: no socket yet (SYN-ACK). */
+struct tv_conn {
+	__u64 cookie; /* bpf_get_socket_cookie(); the sk: value of ss -e */
+	__u32 netns;  /* network namespace inode */
+	__u32 pid;    /* owner tgid, 0 while unknown */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport; /* host byte order */
+	__u16 dport; /* host byte order */
+	__u8 family; /* 4 or 6 */
+	__u8 dir;    /* enum tv_dir */
+	__u8 owner_flags;
+	__u8 _pad0;
+	char comm[TV_COMM_LEN];
+};
+_Static_assert(sizeof(struct tv_conn) == 72, "tv_conn size");
+
+struct tv_rec_state {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__u8 old_state; /* kernel TCP_* numbers */
+	__u8 new_state;
+	__u8 _pad[6];
+};
+_Static_assert(sizeof(struct tv_rec_state) == 96, "tv_rec_state size");
+
+struct tv_rec_open {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__u32 handshake_us;
+	__u32 syn_retrans;
+};
+_Static_assert(sizeof(struct tv_rec_open) == 96, "tv_rec_open size");
+
+struct tv_rec_retransmit {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__u32 seq;   /* first retransmitted sequence number of the burst */
+	__u32 segs;  /* segments, as the kernel counts them in TcpRetransSegs */
+	__u8 kind;   /* enum tv_retrans_kind */
+	__u8 state;  /* TCP state at the time */
+	__u16 _pad;
+	__s32 err;   /* 0, or the transmit error (6.17+ tracepoint argument) */
+};
+_Static_assert(sizeof(struct tv_rec_retransmit) == 104, "tv_rec_retransmit size");
+
+/* TV_REC_OFO, TV_REC_DUP, TV_REC_DUPACK */
+struct tv_rec_segment {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__u32 seq;      /* ofo/dup: first segment's seq; dupack: the ACK number */
+	__u32 expected; /* rcv_nxt when the first segment arrived */
+	__u32 len;      /* payload bytes over the burst */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct tv_rec_segment) == 104, "tv_rec_segment size");
+
+struct tv_rec_reset {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__u32 reason; /* enum sk_rst_reason value, TV_REASON_UNKNOWN if none */
+	__u8 side;    /* enum tv_reset_side */
+	__u8 state;   /* TCP state when it happened */
+	__u8 _pad[2];
+};
+_Static_assert(sizeof(struct tv_rec_reset) == 96, "tv_rec_reset size");
+
+struct tv_rec_drop {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__u32 reason; /* enum skb_drop_reason value of the running kernel */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct tv_rec_drop) == 96, "tv_rec_drop size");
+
+struct tv_rec_close {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__u64 start_ns; /* first sight of the connection (connect or accept) */
+	__u64 bytes_sent;
+	__u64 bytes_acked;
+	__u64 bytes_received;
+	__u64 bytes_retrans;
+	__u32 retrans_segs; /* tcp_sock.total_retrans */
+	__u32 rto;          /* tcp_sock.total_rto (6.7+), else RTO retransmit events seen */
+	__u32 ofo_segs;
+	__u32 dup_segs;
+	__u32 dupacks;
+	__u32 dsack;
+	__u32 drops;
+	__u32 srtt_us;
+	__u32 rttvar_us;
+	__u16 resets_sent;
+	__u16 resets_received;
+	__u8 last_state; /* state before CLOSE */
+	__u8 closed_by;  /* enum tv_closed_by */
+	__u8 established;
+	__u8 _pad[5];
+};
+_Static_assert(sizeof(struct tv_rec_close) == 176, "tv_rec_close size");
+
+#endif /* TCPVITALS_ABI_H */

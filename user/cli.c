@@ -1,0 +1,284 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+
+void cli_usage(FILE *out)
+{
+	fputs("Usage: tcpvitals [OPTIONS] [-- COMMAND [ARG...]]\n"
+	      "Trace TCP connections from the kernel's own state and say why they fail.\n"
+	      "\n"
+	      "  --json               JSON Lines on stdout, one object per line\n"
+	      "  --all                text: also print connections that had no anomaly\n"
+	      "  --pid PID            (repeatable) connections owned by PID or its descendants\n"
+	      "  --comm NAME          connections owned by processes with this name\n"
+	      "  --port PORT          (repeatable) local or remote port\n"
+	      "  --raddr ADDR[/LEN]   (repeatable) remote address or prefix, IPv4 or IPv6\n"
+	      "  --netns PATH|INODE   only that network namespace (e.g. /run/netns/lab)\n"
+	      "  -d, --duration SEC   stop after SEC seconds\n"
+	      "  --ringbuf-size BYTES ring buffer size, a power of two (default 4M)\n"
+	      "  --hooks auto|tp_btf|raw_tp  program variants to load (default auto)\n"
+	      "  -v, --verbose        say what was loaded and why\n"
+	      "  -h, --help           this text\n"
+	      "  -V, --version        print the version\n"
+	      "  -- COMMAND ...       run COMMAND, trace only it and its descendants, stop when\n"
+	      "                       it exits, and exit with its status\n"
+	      "\n"
+	      "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 missing privilege or\n"
+	      "kernel feature; with -- COMMAND, COMMAND's own status.\n",
+	      out);
+}
+
+static enum tv_cli_result fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return TV_CLI_ERROR;
+}
+
+static bool parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* BYTES with an optional K, M or G suffix (powers of 1024). */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v, mult = 1;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': mult = 1ULL << 10; break;
+		case 'm': case 'M': mult = 1ULL << 20; break;
+		case 'g': case 'G': mult = 1ULL << 30; break;
+		default: return false;
+		}
+		if (end[1] && !(end[1] == 'i' && end[2] == 'B' && !end[3]) && !((end[1] == 'B') && !end[2]))
+			return false;
+	}
+	if (v > UINT64_MAX / mult)
+		return false;
+	*out = v * mult;
+	return true;
+}
+
+bool prefix_parse(const char *text, struct tv_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	unsigned long long len;
+	int max;
+
+	if (strlen(text) >= sizeof(buf))
+		return false;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, buf, p->addr) == 1) {
+		p->family = 4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, p->addr) == 1) {
+		p->family = 6;
+		max = 128;
+	} else {
+		return false;
+	}
+	if (slash) {
+		if (!parse_ulong(slash + 1, (unsigned long long)max, &len))
+			return false;
+		p->len = (uint8_t)len;
+	} else {
+		p->len = (uint8_t)max;
+	}
+	return true;
+}
+
+bool prefix_match(const struct tv_prefix *p, uint8_t family, const uint8_t *addr)
+{
+	int full = p->len / 8, rest = p->len % 8;
+
+	if (p->family != family)
+		return false;
+	if (memcmp(p->addr, addr, full))
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+
+		if ((p->addr[full] & mask) != (addr[full] & mask))
+			return false;
+	}
+	return true;
+}
+
+static bool parse_netns(const char *s, uint32_t *inode)
+{
+	unsigned long long v;
+	struct stat st;
+
+	if (parse_ulong(s, UINT32_MAX, &v) && v) {
+		*inode = (uint32_t)v;
+		return true;
+	}
+	if (stat(s, &st) != 0)
+		return false;
+	*inode = (uint32_t)st.st_ino;
+	return true;
+}
+
+enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char *err, size_t errlen)
+{
+	enum { OPT_JSON = 256, OPT_ALL, OPT_PID, OPT_COMM, OPT_PORT, OPT_RADDR, OPT_NETNS,
+	       OPT_RINGBUF, OPT_HOOKS };
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "comm", required_argument, NULL, OPT_COMM },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "raddr", required_argument, NULL, OPT_RADDR },
+		{ "netns", required_argument, NULL, OPT_NETNS },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+		{ "hooks", required_argument, NULL, OPT_HOOKS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	unsigned long long v;
+	int c;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ringbuf_size = 4 << 20;
+	opterr = 0;
+	optind = 1;
+	/* '+': stop at the first non-option, so COMMAND's own options stay its own */
+	while ((c = getopt_long(argc, argv, "+:d:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			cfg->json = true;
+			break;
+		case OPT_ALL:
+			cfg->all = true;
+			break;
+		case OPT_PID:
+			if (!parse_ulong(optarg, INT_MAX, &v) || v == 0)
+				return fail(err, errlen, "--pid needs a process id, got '%s'", optarg);
+			if (cfg->npids == TV_MAX_FILTERS)
+				return fail(err, errlen, "at most %d --pid options", TV_MAX_FILTERS);
+			cfg->pids[cfg->npids++] = (pid_t)v;
+			break;
+		case OPT_COMM:
+			if (!*optarg)
+				return fail(err, errlen, "--comm needs a process name");
+			/* the kernel keeps 15 bytes of a name: compare those, like pgrep */
+			snprintf(cfg->comm, sizeof(cfg->comm), "%s", optarg);
+			break;
+		case OPT_PORT:
+			if (!parse_ulong(optarg, 65535, &v) || v == 0)
+				return fail(err, errlen, "--port needs a port from 1 to 65535, got '%s'", optarg);
+			if (cfg->nports == TV_MAX_FILTERS)
+				return fail(err, errlen, "at most %d --port options", TV_MAX_FILTERS);
+			cfg->ports[cfg->nports++] = (uint16_t)v;
+			break;
+		case OPT_RADDR:
+			if (cfg->nraddrs == TV_MAX_FILTERS)
+				return fail(err, errlen, "at most %d --raddr options", TV_MAX_FILTERS);
+			if (!prefix_parse(optarg, &cfg->raddrs[cfg->nraddrs]))
+				return fail(err, errlen,
+					    "--raddr needs an IPv4 or IPv6 address with an optional /LEN, got '%s'",
+					    optarg);
+			cfg->nraddrs++;
+			break;
+		case OPT_NETNS:
+			if (!parse_netns(optarg, &cfg->netns))
+				return fail(err, errlen,
+					    "--netns needs a namespace file (e.g. /run/netns/NAME) or an inode number, got '%s'",
+					    optarg);
+			break;
+		case 'd': {
+			char *end;
+			double d;
+
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(d > 0) || d > 1e9)
+				return fail(err, errlen, "--duration needs a positive number of seconds, got '%s'",
+					    optarg);
+			cfg->duration_s = d;
+			break;
+		}
+		case OPT_RINGBUF: {
+			uint64_t size;
+
+			if (!parse_size(optarg, &size) || size < 4096 || size > (1ULL << 30) ||
+			    (size & (size - 1)))
+				return fail(err, errlen,
+					    "--ringbuf-size needs a power of two from 4096 to 1G, got '%s'", optarg);
+			cfg->ringbuf_size = size;
+			break;
+		}
+		case OPT_HOOKS:
+			if (!strcmp(optarg, "auto"))
+				cfg->hooks = TV_HOOKS_AUTO;
+			else if (!strcmp(optarg, "tp_btf"))
+				cfg->hooks = TV_HOOKS_TP_BTF;
+			else if (!strcmp(optarg, "raw_tp"))
+				cfg->hooks = TV_HOOKS_RAW_TP;
+			else
+				return fail(err, errlen, "--hooks is auto, tp_btf or raw_tp, got '%s'", optarg);
+			break;
+		case 'v':
+			cfg->verbose = true;
+			break;
+		case 'h':
+			cli_usage(stdout);
+			return TV_CLI_EXIT;
+		case 'V':
+			printf("tcpvitals %s\n", TV_VERSION);
+			return TV_CLI_EXIT;
+		case ':':
+			return fail(err, errlen, "%s needs a value", argv[optind - 1]);
+		default:
+			if (optopt && optopt < 256)
+				return fail(err, errlen, "unknown option '-%c'; see tcpvitals --help", optopt);
+			return fail(err, errlen, "unknown option '%s'; see tcpvitals --help", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--") != 0)
+			return fail(err, errlen, "unexpected argument '%s'; put a command after --", argv[optind]);
+		cfg->command = &argv[optind];
+	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		return fail(err, errlen, "-- needs a command to run");
+	}
+	return TV_CLI_RUN;
+}

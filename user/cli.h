@@ -1,0 +1,51 @@
+/* Command-line options, parsed into one config struct passed explicitly. */
+#ifndef TV_CLI_H
+#define TV_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define TV_MAX_FILTERS 64
+
+enum tv_hooks_mode { TV_HOOKS_AUTO = 0, TV_HOOKS_TP_BTF, TV_HOOKS_RAW_TP };
+
+struct tv_prefix {
+	uint8_t family; /* 4 or 6 */
+	uint8_t len;    /* prefix length in bits */
+	uint8_t addr[16];
+};
+
+struct tv_config {
+	bool json;
+	bool all;
+	bool verbose;
+	pid_t pids[TV_MAX_FILTERS];
+	int npids;
+	char comm[16]; /* empty: any */
+	uint16_t ports[TV_MAX_FILTERS];
+	int nports;
+	struct tv_prefix raddrs[TV_MAX_FILTERS];
+	int nraddrs;
+	uint32_t netns;     /* 0: every namespace */
+	double duration_s;  /* 0: until stopped */
+	uint64_t ringbuf_size;
+	enum tv_hooks_mode hooks;
+	char **command;     /* argv after --, NULL-terminated; NULL if none */
+};
+
+enum tv_cli_result {
+	TV_CLI_RUN = 0,   /* trace with cfg */
+	TV_CLI_EXIT = 1,  /* --help or --version printed; exit 0 */
+	TV_CLI_ERROR = 2, /* usage error; err holds one line */
+};
+
+/* Parses argv into cfg; on error writes a one-line message into err. */
+enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char *err, size_t errlen);
+void cli_usage(FILE *out);
+bool prefix_parse(const char *text, struct tv_prefix *p);
+bool prefix_match(const struct tv_prefix *p, uint8_t family, const uint8_t *addr);
+
+#endif

@@ -1,0 +1,43 @@
+#include <stdio.h>
+#include <time.h>
+#include "clock.h"
+
+static int64_t ts_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void clock_init(struct tv_clock *clk)
+{
+	int64_t m1 = ts_ns(CLOCK_MONOTONIC), r = ts_ns(CLOCK_REALTIME), m2 = ts_ns(CLOCK_MONOTONIC);
+
+	clk->mono_to_real_ns = r - (m1 + (m2 - m1) / 2);
+}
+
+uint64_t clock_mono_now_ns(void)
+{
+	return (uint64_t)ts_ns(CLOCK_MONOTONIC);
+}
+
+void clock_format_real(int64_t real_ns, char *buf, size_t len)
+{
+	time_t sec = (time_t)(real_ns / 1000000000LL);
+	long usec = (long)((real_ns % 1000000000LL) / 1000);
+	struct tm tm;
+
+	if (usec < 0) {
+		usec += 1000000;
+		sec--;
+	}
+	gmtime_r(&sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+void clock_format_rfc3339(const struct tv_clock *clk, uint64_t mono_ns, char *buf, size_t len)
+{
+	clock_format_real((int64_t)mono_ns + clk->mono_to_real_ns, buf, len);
+}

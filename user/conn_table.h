@@ -1,0 +1,47 @@
+/* Connections by socket cookie, each with its recent events. Bounded: the
+ * collector evicts the oldest connection when the table is full. */
+#ifndef TV_CONN_TABLE_H
+#define TV_CONN_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "record.h"
+
+#define TV_CONN_MAX_EVENTS 256 /* per connection; later ones are counted, not kept */
+
+enum tv_sel { TV_SEL_UNKNOWN = 0, TV_SEL_YES, TV_SEL_NO };
+
+struct conn {
+	uint64_t cookie;
+	struct tv_conn id;     /* latest: pid and comm arrive once the owner is known */
+	uint64_t first_ts_ns;
+	enum tv_sel sel;
+	bool anomalous;
+	bool closed;
+	union tv_record *events;
+	uint32_t nevents, cap;
+	uint32_t elided;       /* events past TV_CONN_MAX_EVENTS */
+	struct conn *hnext;    /* hash chain */
+	struct conn *prev, *next; /* age order, oldest first */
+};
+
+struct conn_table {
+	struct conn **buckets;
+	size_t nbuckets;
+	struct conn *oldest, *newest;
+	size_t count, max;
+};
+
+int conn_table_init(struct conn_table *t, size_t max);
+void conn_table_free(struct conn_table *t);
+struct conn *conn_table_get(const struct conn_table *t, uint64_t cookie);
+/* Adds a connection; the caller evicts first if conn_table_full(). */
+struct conn *conn_table_add(struct conn_table *t, const struct tv_conn *id, uint64_t ts_ns);
+bool conn_table_full(const struct conn_table *t);
+void conn_table_remove(struct conn_table *t, struct conn *c);
+/* Keeps a copy of r in c's timeline; false if it was only counted. */
+bool conn_append(struct conn *c, const union tv_record *r);
+void conn_clear_events(struct conn *c);
+
+#endif

@@ -1,0 +1,278 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "exitcodes.h"
+#include "loader.h"
+#include "log.h"
+#include "tcpvitals.skel.h"
+
+enum hook_need { HOOK_REQUIRED, HOOK_OPTIONAL, HOOK_PID_FILTER };
+
+struct hook_variant {
+	int nargs;        /* arguments this variant reads */
+	const char *prog; /* program name without its btf_/raw_ prefix */
+};
+
+struct hook {
+	const char *tp;
+	enum hook_need need;
+	struct hook_variant variants[3]; /* most arguments first */
+};
+
+/* Each variant list is ordered newest kernel first; the first whose argument
+ * count the kernel's tracepoint provides is loaded. */
+static const struct hook hooks[] = {
+	{ "inet_sock_set_state", HOOK_REQUIRED, { { 3, "state" } } },
+	{ "tcp_destroy_sock", HOOK_REQUIRED, { { 1, "destroy" } } },
+	/* 6.17 added err */
+	{ "tcp_retransmit_skb", HOOK_REQUIRED, { { 3, "retransmit_err" }, { 2, "retransmit" } } },
+	{ "tcp_retransmit_synack", HOOK_OPTIONAL, { { 2, "retransmit_synack" } } },
+	{ "tcp_probe", HOOK_OPTIONAL, { { 2, "rcv_segment" } } },
+	/* 6.10 added enum sk_rst_reason */
+	{ "tcp_send_reset", HOOK_OPTIONAL, { { 3, "send_reset_reason" }, { 2, "send_reset" } } },
+	{ "tcp_receive_reset", HOOK_OPTIONAL, { { 1, "receive_reset" } } },
+	/* 5.17 added the drop reason, 6.11 the receiving socket */
+	{ "kfree_skb", HOOK_OPTIONAL, { { 4, "drop_rxsk" }, { 3, "drop_reason" }, { 2, "drop" } } },
+	{ "sock_send_length", HOOK_OPTIONAL, { { 3, "send_length" } } },
+	{ "sock_recv_length", HOOK_OPTIONAL, { { 3, "recv_length" } } },
+	{ "sched_process_fork", HOOK_PID_FILTER, { { 2, "fork" } } },
+	{ "sched_process_exit", HOOK_PID_FILTER, { { 1, "exit" } } },
+};
+#define NHOOKS (sizeof(hooks) / sizeof(hooks[0]))
+_Static_assert(NHOOKS <= TV_MAX_HOOKS, "TV_MAX_HOOKS too small");
+
+struct attempt {
+	bool raw_tp;
+	bool hash_storage;
+};
+
+/* libbpf's messages go to debug output: fallbacks make expected failures. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (log_level() < TV_LOG_DEBUG)
+		return 0;
+	fputs("tcpvitals: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+int tracepoint_arity(const struct btf *btf, const char *tp)
+{
+	const struct btf_type *t;
+	char name[128];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -1;
+	return btf_vlen(t) - 1; /* the first parameter is the tracepoint's private data */
+}
+
+static struct bpf_program *find_prog(struct tcpvitals_bpf *skel, bool raw, const char *name)
+{
+	char full[64];
+
+	snprintf(full, sizeof(full), "%s_%s", raw ? "raw" : "btf", name);
+	return bpf_object__find_program_by_name(skel->obj, full);
+}
+
+static const struct hook_variant *pick_variant(const struct hook *h, int arity)
+{
+	for (size_t i = 0; i < 3 && h->variants[i].prog; i++)
+		if (h->variants[i].nargs <= arity)
+			return &h->variants[i];
+	return NULL;
+}
+
+/* Opens and loads one configuration; chosen[i] is the program for hooks[i]. */
+static int try_load(struct loader *ld, const struct tv_config *cfg, const struct attempt *at,
+		    const int *arity, struct bpf_program **chosen)
+{
+	struct tcpvitals_bpf *skel = tcpvitals_bpf__open();
+	bool pid_filter = cfg->npids > 0 || cfg->command;
+	struct bpf_program *p;
+	int err;
+
+	if (!skel)
+		return -errno;
+	skel->rodata->filter_netns = cfg->netns;
+	skel->rodata->filter_pids = pid_filter;
+	skel->rodata->use_hash_storage = at->hash_storage;
+	bpf_map__set_max_entries(skel->maps.events, (uint32_t)cfg->ringbuf_size);
+	if (!at->hash_storage)
+		bpf_map__set_max_entries(skel->maps.hash_states, 1);
+	if (!pid_filter)
+		bpf_map__set_max_entries(skel->maps.traced_tgids, 1);
+
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, false);
+	for (size_t i = 0; i < NHOOKS; i++) {
+		const struct hook_variant *v;
+
+		chosen[i] = NULL;
+		if (hooks[i].need == HOOK_PID_FILTER && !pid_filter)
+			continue;
+		v = arity[i] < 0 ? NULL : pick_variant(&hooks[i], arity[i]);
+		if (!v)
+			continue;
+		chosen[i] = find_prog(skel, at->raw_tp, v->prog);
+		if (chosen[i])
+			bpf_program__set_autoload(chosen[i], true);
+	}
+	err = tcpvitals_bpf__load(skel);
+	if (err) {
+		tcpvitals_bpf__destroy(skel);
+		return err;
+	}
+	ld->skel = skel;
+	return 0;
+}
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size_t errlen)
+{
+	/* in order of preference; raw_tp cannot use sk_storage or cookies */
+	static const struct attempt attempts[] = {
+		{ .raw_tp = false, .hash_storage = false },
+		{ .raw_tp = false, .hash_storage = true }, /* tracing + sk_storage: 5.11 */
+		{ .raw_tp = true, .hash_storage = true },
+	};
+	struct bpf_program *chosen[NHOOKS];
+	const struct attempt *used = NULL;
+	int arity[NHOOKS], first = 0, last = 2, rc = -ENOENT;
+	struct btf *btf;
+
+	memset(ld, 0, sizeof(*ld));
+	libbpf_set_print(libbpf_print);
+	ld->ncpus = libbpf_num_possible_cpus();
+
+	btf = btf__load_vmlinux_btf();
+	if (libbpf_get_error(btf))
+		return fail(err, errlen, TV_EXIT_PRIV,
+			    "the kernel has no BTF (/sys/kernel/btf/vmlinux); tcpvitals needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	for (size_t i = 0; i < NHOOKS; i++) {
+		arity[i] = tracepoint_arity(btf, hooks[i].tp);
+		if (arity[i] < 0 && hooks[i].need != HOOK_OPTIONAL) {
+			btf__free(btf);
+			return fail(err, errlen, TV_EXIT_PRIV,
+				    "this kernel has no tracepoint %s, which tcpvitals needs", hooks[i].tp);
+		}
+	}
+	btf__free(btf);
+
+	if (cfg->hooks == TV_HOOKS_RAW_TP)
+		first = 2;
+	else if (cfg->hooks == TV_HOOKS_TP_BTF)
+		last = 1;
+	for (int a = first; a <= last; a++) {
+		rc = try_load(ld, cfg, &attempts[a], arity, chosen);
+		if (!rc) {
+			used = &attempts[a];
+			break;
+		}
+		pr_debug("loading with %s programs and %s storage failed: %s\n",
+			 attempts[a].raw_tp ? "raw_tp" : "tp_btf",
+			 attempts[a].hash_storage ? "hash" : "sk_storage", strerror(-rc));
+		if (rc == -EPERM)
+			break;
+	}
+	if (!used) {
+		if (rc == -EPERM || rc == -EACCES)
+			return fail(err, errlen, TV_EXIT_PRIV,
+				    "needs root or CAP_BPF and CAP_PERFMON to load BPF programs; try sudo");
+		return fail(err, errlen, TV_EXIT_PRIV,
+			    "the kernel refused tcpvitals' BPF programs (%s); run with -v to see why",
+			    strerror(-rc));
+	}
+	ld->attach = used->raw_tp ? "raw_tp" : "tp_btf";
+	ld->storage = used->hash_storage ? "hash" : "sk_storage";
+
+	for (size_t i = 0; i < NHOOKS; i++) {
+		struct bpf_link *link;
+
+		if (hooks[i].need == HOOK_PID_FILTER && !(cfg->npids > 0 || cfg->command))
+			continue;
+		if (!chosen[i]) {
+			ld->missing[ld->nmissing++] = hooks[i].tp;
+			continue;
+		}
+		link = bpf_program__attach(chosen[i]);
+		if (!link) {
+			int e = errno;
+
+			if (hooks[i].need != HOOK_OPTIONAL) {
+				loader_stop(ld);
+				return fail(err, errlen, TV_EXIT_PRIV, "cannot attach to tracepoint %s: %s",
+					    hooks[i].tp, strerror(e));
+			}
+			pr_debug("optional tracepoint %s not attached: %s\n", hooks[i].tp, strerror(e));
+			ld->missing[ld->nmissing++] = hooks[i].tp;
+			continue;
+		}
+		ld->links[ld->nlinks++] = link;
+		ld->hooks[ld->nhooks++] = hooks[i].tp;
+	}
+	pr_info("attached %d hooks with %s programs and %s storage\n", ld->nhooks, ld->attach,
+		ld->storage);
+	return 0;
+}
+
+int loader_ringbuf_fd(const struct loader *ld)
+{
+	return bpf_map__fd(ld->skel->maps.events);
+}
+
+int loader_trace_pid(struct loader *ld, pid_t pid)
+{
+	uint32_t key = (uint32_t)pid;
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(ld->skel->maps.traced_tgids, &key, sizeof(key), &one, sizeof(one),
+				    BPF_ANY);
+}
+
+uint64_t loader_lost_total(const struct loader *ld)
+{
+	uint64_t *values, total = 0;
+	uint32_t key = 0;
+
+	if (ld->ncpus <= 0)
+		return 0;
+	values = calloc((size_t)ld->ncpus, sizeof(*values));
+	if (!values)
+		return 0;
+	if (!bpf_map__lookup_elem(ld->skel->maps.lost, &key, sizeof(key), values,
+				  sizeof(*values) * (size_t)ld->ncpus, 0))
+		for (int i = 0; i < ld->ncpus; i++)
+			total += values[i];
+	free(values);
+	return total;
+}
+
+void loader_stop(struct loader *ld)
+{
+	for (int i = 0; i < ld->nlinks; i++)
+		bpf_link__destroy(ld->links[i]);
+	ld->nlinks = 0;
+	tcpvitals_bpf__destroy(ld->skel);
+	ld->skel = NULL;
+}

@@ -1,0 +1,42 @@
+/* Opens, configures, loads and attaches the BPF programs, choosing each
+ * hook's program variant from the running kernel's BTF. */
+#ifndef TV_LOADER_H
+#define TV_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "cli.h"
+
+#define TV_MAX_HOOKS 16
+
+struct tcpvitals_bpf;
+struct bpf_link;
+
+struct loader {
+	struct tcpvitals_bpf *skel;
+	struct bpf_link *links[TV_MAX_HOOKS];
+	int nlinks;
+	const char *attach;  /* "tp_btf" or "raw_tp" */
+	const char *storage; /* "sk_storage" or "hash" */
+	const char *hooks[TV_MAX_HOOKS];   /* attached tracepoints */
+	int nhooks;
+	const char *missing[TV_MAX_HOOKS]; /* optional tracepoints not available */
+	int nmissing;
+	int ncpus;
+};
+
+/* Returns 0, or an exit code (TV_EXIT_PRIV, TV_EXIT_RUNTIME) with one line in err. */
+int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size_t errlen);
+int loader_ringbuf_fd(const struct loader *ld);
+/* Marks pid (and, from now on, its descendants) as traced. */
+int loader_trace_pid(struct loader *ld, pid_t pid);
+/* Records the kernel failed to reserve, since loading. */
+uint64_t loader_lost_total(const struct loader *ld);
+void loader_stop(struct loader *ld);
+
+/* Number of arguments of tracepoint tp in btf, or -1 if it has none. */
+struct btf;
+int tracepoint_arity(const struct btf *btf, const char *tp);
+
+#endif

@@ -1,0 +1,230 @@
+/* tcpvitals: the collector's entry point and run loop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "cli.h"
+#include "clock.h"
+#include "collector.h"
+#include "command.h"
+#include "exitcodes.h"
+#include "loader.h"
+#include "log.h"
+#include "names.h"
+#include "output.h"
+
+#define POLL_MS 100
+#define COMMAND_GRACE_NS 1000000000ULL /* after COMMAND exits, wait this long for its closes */
+#define MAX_CONNS 65536
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int on_ring_record(void *ctx, void *data, size_t len)
+{
+	collector_raw(ctx, data, len);
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as a write error */
+}
+
+static void trace_descendant(pid_t pid, void *arg)
+{
+	loader_trace_pid(arg, pid);
+}
+
+static bool stdout_broken(void)
+{
+	return fflush(stdout) != 0 || ferror(stdout);
+}
+
+struct run {
+	struct tv_config cfg;
+	struct loader ld;
+	struct output out;
+	struct collector col;
+	struct command cmd;
+	struct ring_buffer *rb;
+	uint64_t lost_reported;
+	bool have_cmd;
+	bool quiet; /* stdout was closed by the reader */
+};
+
+static void report_lost(struct run *r)
+{
+	uint64_t total = loader_lost_total(&r->ld);
+
+	if (total > r->lost_reported) {
+		collector_lost(&r->col, clock_mono_now_ns(), total - r->lost_reported);
+		r->lost_reported = total;
+	}
+}
+
+/* Polls until a signal, --duration, COMMAND's end, or a closed stdout. */
+static int run_loop(struct run *r)
+{
+	uint64_t start = clock_mono_now_ns(), cmd_done_at = 0;
+	uint64_t limit = r->cfg.duration_s > 0 ? (uint64_t)(r->cfg.duration_s * 1e9) : 0;
+
+	for (;;) {
+		int n = ring_buffer__poll(r->rb, POLL_MS);
+		uint64_t now = clock_mono_now_ns();
+
+		if (n < 0 && n != -EINTR) {
+			pr_warn("reading the ring buffer failed: %s\n", strerror(-n));
+			return TV_EXIT_RUNTIME;
+		}
+		report_lost(r);
+		if (stdout_broken()) {
+			r->quiet = true;
+			return TV_EXIT_OK;
+		}
+		if (stop_signal) {
+			if (r->have_cmd && !command_poll(&r->cmd))
+				kill(r->cmd.pid, stop_signal);
+			return TV_EXIT_OK;
+		}
+		if (limit && now - start >= limit)
+			return TV_EXIT_OK;
+		if (r->have_cmd && command_poll(&r->cmd)) {
+			if (!cmd_done_at)
+				cmd_done_at = now;
+			if (!collector_open_selected(&r->col) || now - cmd_done_at >= COMMAND_GRACE_NS)
+				return TV_EXIT_OK;
+		}
+	}
+}
+
+static int check_pids(const struct tv_config *cfg)
+{
+	for (int i = 0; i < cfg->npids; i++) {
+		if (kill(cfg->pids[i], 0) != 0 && errno == ESRCH) {
+			fprintf(stderr, "tcpvitals: --pid %d: no such process\n", cfg->pids[i]);
+			return TV_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct run r;
+	struct start_info si = { 0 };
+	struct reason_names *names = NULL;
+	struct utsname uts;
+	char err[256];
+	int rc;
+
+	switch (cli_parse(argc, argv, &r.cfg, err, sizeof(err))) {
+	case TV_CLI_EXIT:
+		return TV_EXIT_OK;
+	case TV_CLI_ERROR:
+		fprintf(stderr, "tcpvitals: %s\n", err);
+		return TV_EXIT_USAGE;
+	case TV_CLI_RUN:
+		break;
+	}
+	log_set_level(r.cfg.verbose ? TV_LOG_DEBUG : TV_LOG_WARN);
+	rc = check_pids(&r.cfg);
+	if (rc)
+		return rc;
+	install_signals();
+
+	if (r.cfg.command) {
+		if (command_spawn(&r.cmd, r.cfg.command, err, sizeof(err))) {
+			fprintf(stderr, "tcpvitals: %s\n", err);
+			return TV_EXIT_RUNTIME;
+		}
+		r.have_cmd = true;
+	}
+	rc = loader_start(&r.ld, &r.cfg, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "tcpvitals: %s\n", err);
+		if (r.have_cmd) {
+			kill(r.cmd.pid, SIGKILL);
+			command_wait(&r.cmd);
+		}
+		return rc;
+	}
+	for (int i = 0; i < r.cfg.npids; i++) {
+		loader_trace_pid(&r.ld, r.cfg.pids[i]);
+		for_each_descendant(r.cfg.pids[i], trace_descendant, &r.ld);
+	}
+	if (r.have_cmd)
+		loader_trace_pid(&r.ld, r.cmd.pid);
+
+	names = reason_names_load(NULL);
+	r.out.ops = r.cfg.json ? &output_json_ops : &output_text_ops;
+	r.out.f = stdout;
+	r.out.names = names;
+	r.out.all = r.cfg.all;
+	clock_init(&r.out.clk);
+	if (collector_init(&r.col, &r.cfg, &r.out, MAX_CONNS)) {
+		fprintf(stderr, "tcpvitals: out of memory\n");
+		rc = TV_EXIT_RUNTIME;
+		goto out;
+	}
+	r.rb = ring_buffer__new(loader_ringbuf_fd(&r.ld), on_ring_record, &r.col, NULL);
+	if (!r.rb) {
+		fprintf(stderr, "tcpvitals: cannot open the ring buffer: %s\n", strerror(errno));
+		rc = TV_EXIT_RUNTIME;
+		goto out;
+	}
+
+	uname(&uts);
+	si.version = TV_VERSION;
+	si.kernel = uts.release;
+	si.attach = r.ld.attach;
+	si.storage = r.ld.storage;
+	si.hooks = r.ld.hooks;
+	si.nhooks = r.ld.nhooks;
+	si.missing = r.ld.missing;
+	si.nmissing = r.ld.nmissing;
+	r.out.ops->start(&r.out, &si);
+	fflush(stdout);
+
+	if (r.have_cmd && command_release(&r.cmd, r.cfg.command[0], err, sizeof(err))) {
+		fprintf(stderr, "tcpvitals: %s\n", err);
+		command_wait(&r.cmd);
+		rc = command_exit_code(&r.cmd);
+		goto out;
+	}
+
+	rc = run_loop(&r);
+	if (!r.quiet) {
+		ring_buffer__consume(r.rb);
+		report_lost(&r);
+		collector_finish(&r.col);
+		r.col.stats.lost = r.lost_reported;
+		r.out.ops->stop(&r.out, clock_mono_now_ns(), &r.col.stats);
+		if (stdout_broken())
+			r.quiet = true;
+	}
+	if (r.have_cmd) {
+		command_wait(&r.cmd);
+		if (rc == TV_EXIT_OK)
+			rc = command_exit_code(&r.cmd);
+	}
+out:
+	ring_buffer__free(r.rb);
+	loader_stop(&r.ld);
+	collector_free(&r.col);
+	reason_names_free(names);
+	return rc;
+}

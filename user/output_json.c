@@ -1,0 +1,175 @@
+/* JSON Lines: one object per record, written as records arrive. */
+#include <string.h>
+#include "json.h"
+#include "output.h"
+
+static void write_ts(struct output *o, struct jw *w, uint64_t ts_ns)
+{
+	char ts[40];
+
+	clock_format_rfc3339(&o->clk, ts_ns, ts, sizeof(ts));
+	jw_str(w, "ts", ts);
+}
+
+static void write_conn_keys(struct jw *w, const struct tv_conn *id)
+{
+	char addr[64];
+
+	jw_u64(w, "conn", id->cookie);
+	if (id->owner_flags & TV_OWNER_KNOWN) {
+		jw_u64(w, "pid", id->pid);
+		jw_strn(w, "comm", id->comm, strnlen(id->comm, sizeof(id->comm)));
+	} else {
+		jw_null(w, "pid");
+		jw_null(w, "comm");
+	}
+	jw_u64(w, "netns", id->netns);
+	jw_str(w, "family", family_name(id));
+	format_addr(id, false, addr, sizeof(addr));
+	jw_str(w, "laddr", addr);
+	jw_u64(w, "lport", id->sport);
+	format_addr(id, true, addr, sizeof(addr));
+	jw_str(w, "raddr", addr);
+	jw_u64(w, "rport", id->dport);
+	jw_str(w, "dir", dir_name(id));
+}
+
+static void json_start(struct output *o, const struct start_info *si)
+{
+	struct jw w;
+	int i;
+
+	jw_begin(&w, o->f);
+	jw_str(&w, "type", "start");
+	write_ts(o, &w, clock_mono_now_ns());
+	jw_str(&w, "version", si->version);
+	jw_str(&w, "kernel", si->kernel);
+	jw_str(&w, "attach", si->attach);
+	jw_str(&w, "storage", si->storage);
+	jw_open(&w, "hooks", '[');
+	for (i = 0; i < si->nhooks; i++)
+		jw_elem_str(&w, si->hooks[i]);
+	jw_close(&w, ']');
+	jw_open(&w, "missing", '[');
+	for (i = 0; i < si->nmissing; i++)
+		jw_elem_str(&w, si->missing[i]);
+	jw_close(&w, ']');
+	jw_end(&w);
+}
+
+static void json_record(struct output *o, const struct conn *c, const union tv_record *r)
+{
+	const struct tv_hdr *h = &r->hdr;
+	struct jw w;
+
+	jw_begin(&w, o->f);
+	jw_str(&w, "type", record_type_name(h->type));
+	write_ts(o, &w, h->ts_ns);
+	write_conn_keys(&w, c ? &c->id : &r->state.conn);
+	switch (h->type) {
+	case TV_REC_STATE:
+		jw_str(&w, "old", tcp_state_name(r->state.old_state));
+		jw_str(&w, "new", tcp_state_name(r->state.new_state));
+		break;
+	case TV_REC_OPEN:
+		jw_u64(&w, "handshake_us", r->open.handshake_us);
+		jw_u64(&w, "syn_retrans", r->open.syn_retrans);
+		break;
+	case TV_REC_RETRANSMIT:
+		jw_u64(&w, "seq", r->retransmit.seq);
+		jw_u64(&w, "segs", r->retransmit.segs);
+		jw_str(&w, "kind", retrans_kind_name(r->retransmit.kind));
+		jw_str(&w, "state", tcp_state_name(r->retransmit.state));
+		jw_u64(&w, "count", h->count);
+		jw_i64(&w, "err", r->retransmit.err);
+		break;
+	case TV_REC_OFO:
+	case TV_REC_DUP:
+		jw_u64(&w, "seq", r->segment.seq);
+		jw_u64(&w, "expected", r->segment.expected);
+		jw_u64(&w, "len", r->segment.len);
+		jw_u64(&w, "count", h->count);
+		break;
+	case TV_REC_DUPACK:
+		jw_u64(&w, "ack", r->segment.seq);
+		jw_u64(&w, "count", h->count);
+		break;
+	case TV_REC_RESET:
+		jw_str(&w, "side", r->reset.side == TV_RESET_SENT ? "sent" : "received");
+		jw_str(&w, "reason", r->reset.reason == TV_REASON_UNKNOWN
+					     ? "unknown"
+					     : reset_reason_name(o->names, r->reset.reason));
+		jw_str(&w, "state", tcp_state_name(r->reset.state));
+		break;
+	case TV_REC_DROP:
+		jw_str(&w, "reason", r->drop.reason == TV_REASON_UNKNOWN
+					     ? "unknown"
+					     : drop_reason_name(o->names, r->drop.reason));
+		jw_u64(&w, "count", h->count);
+		break;
+	case TV_REC_CLOSE: {
+		const struct tv_rec_close *cl = &r->close;
+
+		jw_u64(&w, "duration_us", h->ts_ns > cl->start_ns ? (h->ts_ns - cl->start_ns) / 1000 : 0);
+		jw_str(&w, "last_state", tcp_state_name(cl->last_state));
+		jw_str(&w, "closed_by", closed_by_name(cl->closed_by));
+		jw_u64(&w, "bytes_sent", cl->bytes_sent);
+		jw_u64(&w, "bytes_acked", cl->bytes_acked);
+		jw_u64(&w, "bytes_received", cl->bytes_received);
+		jw_u64(&w, "bytes_retrans", cl->bytes_retrans);
+		jw_u64(&w, "retrans_segs", cl->retrans_segs);
+		jw_u64(&w, "rto", cl->rto);
+		jw_u64(&w, "ofo_segs", cl->ofo_segs);
+		jw_u64(&w, "dup_segs", cl->dup_segs);
+		jw_u64(&w, "dupacks", cl->dupacks);
+		jw_u64(&w, "dsack", cl->dsack);
+		jw_u64(&w, "resets_sent", cl->resets_sent);
+		jw_u64(&w, "resets_received", cl->resets_received);
+		jw_u64(&w, "drops", cl->drops);
+		jw_u64(&w, "srtt_us", cl->srtt_us);
+		jw_u64(&w, "rttvar_us", cl->rttvar_us);
+		break;
+	}
+	}
+	jw_end(&w);
+}
+
+static void json_conn_end(struct output *o, const struct conn *c, const union tv_record *close)
+{
+	/* every record was already written as it came */
+}
+
+static void json_lost(struct output *o, uint64_t ts_ns, uint64_t records)
+{
+	struct jw w;
+
+	jw_begin(&w, o->f);
+	jw_str(&w, "type", "lost");
+	write_ts(o, &w, ts_ns);
+	jw_u64(&w, "records", records);
+	jw_end(&w);
+}
+
+static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *si)
+{
+	struct jw w;
+
+	jw_begin(&w, o->f);
+	jw_str(&w, "type", "stop");
+	write_ts(o, &w, ts_ns);
+	jw_u64(&w, "records", si->records);
+	jw_u64(&w, "lost", si->lost);
+	jw_u64(&w, "connections", si->connections);
+	jw_u64(&w, "rejected", si->rejected);
+	jw_u64(&w, "evicted", si->evicted);
+	jw_end(&w);
+}
+
+const struct output_ops output_json_ops = {
+	.streams = true,
+	.start = json_start,
+	.record = json_record,
+	.conn_end = json_conn_end,
+	.lost = json_lost,
+	.stop = json_stop,
+};

@@ -1,0 +1,192 @@
+/* Text: one timeline block per connection, printed when it closes. */
+#include <inttypes.h>
+#include <string.h>
+#include "output.h"
+
+static void endpoint(const struct tv_conn *id, bool remote, char *buf, size_t len)
+{
+	char addr[64];
+
+	format_addr(id, remote, addr, sizeof(addr));
+	snprintf(buf, len, id->family == 6 ? "[%s]:%u" : "%s:%u", addr,
+		 remote ? id->dport : id->sport);
+}
+
+static void human_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	int i = 0;
+
+	while (v >= 1000 && i < 4) {
+		v /= 1000;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[i]);
+}
+
+static void print_header(struct output *o, const struct conn *c, bool still_open)
+{
+	const struct tv_conn *id = &c->id;
+	char l[80], r[80];
+
+	endpoint(id, false, l, sizeof(l));
+	endpoint(id, true, r, sizeof(r));
+	if (id->owner_flags & TV_OWNER_KNOWN)
+		fprintf(o->f, "%.*s[%u]", (int)strnlen(id->comm, sizeof(id->comm)), id->comm, id->pid);
+	else
+		fputs("?[?]", o->f);
+	fprintf(o->f, " %s %s %s  %s  conn %" PRIu64 " (sk:%" PRIx64 ")  netns %u%s\n", l,
+		id->dir == TV_DIR_IN ? "<-" : "->", r, dir_name(id), c->cookie, c->cookie, id->netns,
+		still_open ? "  (still open)" : "");
+}
+
+static void print_event(struct output *o, const struct conn *c, const union tv_record *r)
+{
+	const struct tv_hdr *h = &r->hdr;
+	double ms = h->ts_ns > c->first_ts_ns ? (double)(h->ts_ns - c->first_ts_ns) / 1e6 : 0;
+
+	fprintf(o->f, "  %+12.3f ms  ", ms);
+	switch (h->type) {
+	case TV_REC_STATE:
+		fprintf(o->f, "state %s -> %s\n", tcp_state_name(r->state.old_state),
+			tcp_state_name(r->state.new_state));
+		break;
+	case TV_REC_OPEN:
+		fprintf(o->f, "established, handshake %.3f ms", r->open.handshake_us / 1e3);
+		if (r->open.syn_retrans)
+			fprintf(o->f, " after %u SYN retransmit%s", r->open.syn_retrans,
+				r->open.syn_retrans == 1 ? "" : "s");
+		fputc('\n', o->f);
+		break;
+	case TV_REC_RETRANSMIT:
+		fprintf(o->f, "retransmit (%s) %u seg%s from seq %u", retrans_kind_name(r->retransmit.kind),
+			r->retransmit.segs, r->retransmit.segs == 1 ? "" : "s", r->retransmit.seq);
+		if (h->count > 1)
+			fprintf(o->f, ", %u times in a burst", h->count);
+		if (r->retransmit.err)
+			fprintf(o->f, ", local send error %d", r->retransmit.err);
+		fprintf(o->f, " in %s\n", tcp_state_name(r->retransmit.state));
+		break;
+	case TV_REC_OFO:
+		fprintf(o->f, "out-of-order data: %u seg%s, %u bytes, first seq %u while expecting %u\n",
+			h->count, h->count == 1 ? "" : "s", r->segment.len, r->segment.seq,
+			r->segment.expected);
+		break;
+	case TV_REC_DUP:
+		fprintf(o->f, "duplicate data: %u seg%s, %u bytes, first seq %u (already had up to %u)\n",
+			h->count, h->count == 1 ? "" : "s", r->segment.len, r->segment.seq,
+			r->segment.expected);
+		break;
+	case TV_REC_DUPACK:
+		fprintf(o->f, "duplicate ACKs: %u for ack %u\n", h->count, r->segment.seq);
+		break;
+	case TV_REC_RESET:
+		fprintf(o->f, "reset %s in %s", r->reset.side == TV_RESET_SENT ? "sent" : "received",
+			tcp_state_name(r->reset.state));
+		if (r->reset.reason != TV_REASON_UNKNOWN)
+			fprintf(o->f, " (reason %s)", reset_reason_name(o->names, r->reset.reason));
+		fputc('\n', o->f);
+		break;
+	case TV_REC_DROP:
+		fprintf(o->f, "kernel dropped %u segment%s: %s\n", h->count, h->count == 1 ? "" : "s",
+			r->drop.reason == TV_REASON_UNKNOWN ? "unknown"
+							    : drop_reason_name(o->names, r->drop.reason));
+		break;
+	default:
+		fprintf(o->f, "%s\n", record_type_name(h->type));
+	}
+}
+
+static void print_close(struct output *o, const struct conn *c, const union tv_record *r)
+{
+	const struct tv_rec_close *cl = &r->close;
+	double ms = r->hdr.ts_ns > c->first_ts_ns ? (double)(r->hdr.ts_ns - c->first_ts_ns) / 1e6 : 0;
+	char sent[32], rcvd[32], rtx[32];
+
+	human_bytes(cl->bytes_sent, sent, sizeof(sent));
+	human_bytes(cl->bytes_received, rcvd, sizeof(rcvd));
+	human_bytes(cl->bytes_retrans, rtx, sizeof(rtx));
+	fprintf(o->f, "  %+12.3f ms  close: %s, last state %s\n", ms, closed_by_name(cl->closed_by),
+		tcp_state_name(cl->last_state));
+	fprintf(o->f,
+		"  %15s  sent %s, received %s; retransmitted %u segs (%s, %u RTO); out-of-order %u, "
+		"duplicate %u, dupacks %u, dsack %u; resets %u sent, %u received; drops %u; "
+		"rtt %.3f ms, rttvar %.3f ms\n",
+		"", sent, rcvd, cl->retrans_segs, rtx, cl->rto, cl->ofo_segs, cl->dup_segs, cl->dupacks,
+		cl->dsack, cl->resets_sent, cl->resets_received, cl->drops, cl->srtt_us / 1e3,
+		cl->rttvar_us / 1e3);
+}
+
+static void text_start(struct output *o, const struct start_info *si)
+{
+	int i;
+
+	fprintf(stderr, "tcpvitals %s: tracing TCP on %s with %s programs and %s", si->version,
+		si->kernel, si->attach, si->storage);
+	if (si->nmissing) {
+		fputs("; not available here:", stderr);
+		for (i = 0; i < si->nmissing; i++)
+			fprintf(stderr, " %s", si->missing[i]);
+	}
+	fputs(". Ctrl-C to stop.\n", stderr);
+}
+
+static void text_record(struct output *o, const struct conn *c, const union tv_record *r)
+{
+	char l[80], rem[80], ts[40];
+
+	if (c)
+		return; /* kept in the connection's timeline */
+	/* no socket yet: only SYN-ACK retransmits come this way */
+	endpoint(&r->retransmit.conn, false, l, sizeof(l));
+	endpoint(&r->retransmit.conn, true, rem, sizeof(rem));
+	clock_format_rfc3339(&o->clk, r->hdr.ts_ns, ts, sizeof(ts));
+	fprintf(o->f, "%s  SYN-ACK retransmitted by listener %s to %s  netns %u\n\n", ts, l, rem,
+		r->retransmit.conn.netns);
+}
+
+static void text_conn_end(struct output *o, const struct conn *c, const union tv_record *close)
+{
+	uint32_t i;
+
+	if (!o->all && !c->anomalous)
+		return;
+	print_header(o, c, close == NULL);
+	for (i = 0; i < c->nevents; i++)
+		print_event(o, c, &c->events[i]);
+	if (c->elided)
+		fprintf(o->f, "  %15s  ... %u more events not kept\n", "", c->elided);
+	if (close)
+		print_close(o, c, close);
+	fputc('\n', o->f);
+}
+
+static void text_lost(struct output *o, uint64_t ts_ns, uint64_t records)
+{
+	fprintf(o->f, "!! %" PRIu64 " records lost: the ring buffer was full; raise --ringbuf-size\n\n",
+		records);
+}
+
+static void text_stop(struct output *o, uint64_t ts_ns, const struct stop_info *si)
+{
+	fprintf(o->f, "-- %" PRIu64 " connections, %" PRIu64 " records, %" PRIu64 " lost", si->connections,
+		si->records, si->lost);
+	if (si->rejected)
+		fprintf(o->f, ", %" PRIu64 " malformed", si->rejected);
+	if (si->evicted)
+		fprintf(o->f, ", %" PRIu64 " evicted from a full table", si->evicted);
+	fputc('\n', o->f);
+}
+
+const struct output_ops output_text_ops = {
+	.streams = false,
+	.start = text_start,
+	.record = text_record,
+	.conn_end = text_conn_end,
+	.lost = text_lost,
+	.stop = text_stop,
+};

@@ -1,0 +1,66 @@
+#include <string.h>
+#include "record.h"
+
+static size_t record_size(uint16_t type)
+{
+	switch (type) {
+	case TV_REC_STATE: return sizeof(struct tv_rec_state);
+	case TV_REC_OPEN: return sizeof(struct tv_rec_open);
+	case TV_REC_RETRANSMIT: return sizeof(struct tv_rec_retransmit);
+	case TV_REC_OFO:
+	case TV_REC_DUP:
+	case TV_REC_DUPACK: return sizeof(struct tv_rec_segment);
+	case TV_REC_RESET: return sizeof(struct tv_rec_reset);
+	case TV_REC_DROP: return sizeof(struct tv_rec_drop);
+	case TV_REC_CLOSE: return sizeof(struct tv_rec_close);
+	default: return 0;
+	}
+}
+
+const char *record_type_name(uint16_t type)
+{
+	switch (type) {
+	case TV_REC_STATE: return "state";
+	case TV_REC_OPEN: return "open";
+	case TV_REC_RETRANSMIT: return "retransmit";
+	case TV_REC_OFO: return "ofo";
+	case TV_REC_DUP: return "dup";
+	case TV_REC_DUPACK: return "dupack";
+	case TV_REC_RESET: return "reset";
+	case TV_REC_DROP: return "drop";
+	case TV_REC_CLOSE: return "close";
+	default: return "unknown";
+	}
+}
+
+const char *decode_result_name(enum tv_decode_result r)
+{
+	switch (r) {
+	case TV_DECODE_OK: return "ok";
+	case TV_DECODE_SHORT: return "short record";
+	case TV_DECODE_SIZE: return "size mismatch";
+	case TV_DECODE_UNKNOWN: return "unknown record type";
+	}
+	return "?";
+}
+
+enum tv_decode_result record_decode(const void *data, size_t len, union tv_record *out)
+{
+	struct tv_hdr hdr;
+	size_t want;
+
+	if (len < sizeof(hdr))
+		return TV_DECODE_SHORT;
+	memcpy(&hdr, data, sizeof(hdr));
+	/* the ring buffer rounds lengths up to 8 bytes; size must fit in it */
+	if (hdr.size < sizeof(hdr) || hdr.size > len)
+		return TV_DECODE_SIZE;
+	want = record_size(hdr.type);
+	if (!want)
+		return TV_DECODE_UNKNOWN;
+	if (hdr.size < want)
+		return TV_DECODE_SHORT;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, data, want);
+	return TV_DECODE_OK;
+}

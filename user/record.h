@@ -1,0 +1,34 @@
+/* Validation of records from the ring buffer (the kernel/user ABI). */
+#ifndef TV_RECORD_H
+#define TV_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tcpvitals.h"
+
+/* Any record, copied out of the ring buffer. */
+union tv_record {
+	struct tv_hdr hdr;
+	struct tv_rec_state state;
+	struct tv_rec_open open;
+	struct tv_rec_retransmit retransmit;
+	struct tv_rec_segment segment; /* ofo, dup, dupack */
+	struct tv_rec_reset reset;
+	struct tv_rec_drop drop;
+	struct tv_rec_close close;
+};
+
+enum tv_decode_result {
+	TV_DECODE_OK = 0,
+	TV_DECODE_SHORT,   /* shorter than its header or than its type's record */
+	TV_DECODE_SIZE,    /* hdr.size disagrees with what the ring buffer handed over */
+	TV_DECODE_UNKNOWN, /* a type number this build does not know */
+};
+
+/* Checks data/len and copies the record into out. Records longer than this
+ * build knows (a newer kernel side) are accepted and truncated. */
+enum tv_decode_result record_decode(const void *data, size_t len, union tv_record *out);
+const char *record_type_name(uint16_t type);
+const char *decode_result_name(enum tv_decode_result r);
+
+#endif

@@ -34,10 +34,10 @@ deps: $(BUILD)/.deps
 $(BUILD)/.deps: tools/deps.sh | $(BUILD)
 	$(Q)bash tools/deps.sh && touch $@
 
-$(BUILD):
-	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
+$(BUILD) $(BUILD)/tests:
+	$(Q)mkdir -p $@
 
-$(BUILD)/tcpvitals.bpf.o: bpf/tcpvitals.bpf.c bpf/tcpvitals.h $(VMLINUX) $(BUILD)/.deps
+$(BUILD)/tcpvitals.bpf.o: bpf/tcpvitals.bpf.c bpf/tcpvitals.h $(VMLINUX) $(BUILD)/.deps | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
@@ -54,7 +54,7 @@ $(BUILD)/tcpvitals: $(BUILD)/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(USER_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(USER_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) -o $@
 

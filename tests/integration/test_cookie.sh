@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Scenario: a live connection in a namespace.
+# Expectation: its conn equals the sk: cookie that ss -e shows for it.
+source "$(dirname "$0")/common.sh"
+need_root
+
+ns=tvck$$
+lab_ns "$ns"
+out="$LAB_TMP/cookie.json"
+lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9100
+lab_wait_port "$ns" 9100
+lab_tracer "$out" --json --netns "/run/netns/$ns"
+ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9100 2 > "$LAB_TMP/lport" &
+client=$!
+for i in $(seq 40); do [ -s "$LAB_TMP/lport" ] && break; sleep 0.05; done
+lport=$(cat "$LAB_TMP/lport")
+sk_hex=$(ip netns exec "$ns" ss -Htne "sport = :$lport" | grep -o 'sk:[0-9a-f]*' | head -1 | cut -d: -f2)
+wait $client
+sleep 0.2
+lab_tracer_stop
+[ -n "$sk_hex" ] && ok "ss -e shows the client socket (sk:$sk_hex)" || not_ok "ss -e shows no cookie for port $lport"
+check_eq "conn of the open record = ss -e cookie" "$((16#${sk_hex:-0}))" \
+	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="open" and .lport==$p)][0].conn')"
+check_eq "the close record has the same conn" "$((16#${sk_hex:-0}))" \
+	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="close" and .lport==$p)][0].conn')"
+check_json_lines "$out"
+finish

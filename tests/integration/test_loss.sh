@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Scenario: a 20 MB download over a lossy path (random drop both ways on one
+# port, loopback MTU 1500), traced from the host's namespace with --netns.
+# Expectation: retransmitted segments and out-of-order segments equal the
+# namespace's own nstat deltas exactly; curl's close names curl.
+source "$(dirname "$0")/common.sh"
+need_root
+
+ns=tvloss$$
+lab_ns "$ns"
+mkdir -p "$LAB_TMP/www"
+head -c 20000000 /dev/urandom > "$LAB_TMP/www/big.bin"
+
+run_download() { # FAMILY ADDR URLHOST
+	local family=$1 addr=$2 urlhost=$3 out="$LAB_TMP/loss-$1.json" port=8080
+	[ "$family" == ipv6 ] && port=8086
+	lab_http "$ns" "$addr" $port "$LAB_TMP/www" || { not_ok "$family: server did not start"; return; }
+	lab_tracer "$out" --json --netns "/run/netns/$ns" || { not_ok "$family: tracer did not start"; return; }
+	local r0 o0 r1 o1 pid
+	r0=$(lab_counter "$ns" TcpRetransSegs)
+	o0=$(lab_counter "$ns" TcpExtTCPOFOQueue)
+	lab_loss "$ns" $port 0.02
+	ip netns exec "$ns" curl -sS -o /dev/null --max-time 120 "http://$urlhost:$port/big.bin" &
+	pid=$!
+	wait $pid || not_ok "$family: curl failed"
+	lab_loss_off "$ns"
+	lab_wait_quiet "$ns"
+	r1=$(lab_counter "$ns" TcpRetransSegs)
+	o1=$(lab_counter "$ns" TcpExtTCPOFOQueue)
+	sleep 0.2
+	lab_tracer_stop
+
+	check_eq "$family: lost records" 0 "$(jqs "$out" '[.[]|select(.type=="stop")|.lost]|add')"
+	check_eq "$family: sum of retransmit segs = nstat TcpRetransSegs delta" $((r1 - r0)) \
+		"$(jqs "$out" '[.[]|select(.type=="retransmit")|.segs]|add // 0')"
+	check_eq "$family: close retrans_segs sum = nstat TcpRetransSegs delta" $((r1 - r0)) \
+		"$(jqs "$out" '[.[]|select(.type=="close")|.retrans_segs]|add // 0')"
+	check_eq "$family: sum of ofo counts = nstat TcpExtTCPOFOQueue delta" $((o1 - o0)) \
+		"$(jqs "$out" '[.[]|select(.type=="ofo")|.count]|add // 0')"
+	[ $((r1 - r0)) -gt 0 ] && ok "$family: the path really lost segments ($((r1 - r0)) retransmitted)" \
+		|| not_ok "$family: no retransmissions: the loss rule did not bite"
+	check_eq "$family: curl's close has curl's pid and comm" "$pid curl" \
+		"$(jqs "$out" -r --arg p "$port" '[.[]|select(.type=="close" and .rport==($p|tonumber))][0]|"\(.pid) \(.comm)"')"
+	check_eq "$family: family of curl's connection" "$family" \
+		"$(jqs "$out" -r --arg p "$port" '[.[]|select(.type=="close" and .rport==($p|tonumber))][0].family')"
+	check_json_lines "$out"
+}
+
+run_download ipv4 127.0.0.1 127.0.0.1
+run_download ipv6 ::1 '[::1]'
+finish

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Scenario: traffic in two namespaces at once, from several processes.
+# Expectation: --netns, --port, --pid and -- COMMAND select exactly the
+# connections they name, and -- COMMAND exits with COMMAND's status.
+source "$(dirname "$0")/common.sh"
+need_root
+
+a=tvsela$$
+b=tvselb$$
+lab_ns "$a"
+lab_ns "$b"
+mkdir -p "$LAB_TMP/www"
+echo hello > "$LAB_TMP/www/index.html"
+for ns in "$a" "$b"; do
+	lab_http "$ns" 127.0.0.1 8001 "$LAB_TMP/www"
+	lab_http "$ns" 127.0.0.1 8002 "$LAB_TMP/www"
+done
+ino_a=$(stat -L -c %i "/run/netns/$a")
+
+# background noise in both namespaces, on both ports, until the test ends
+noise() { while :; do ip netns exec "$1" curl -s -o /dev/null "http://127.0.0.1:$2/"; sleep 0.05; done; }
+lab_bg noise "$a" 8001
+lab_bg noise "$a" 8002
+lab_bg noise "$b" 8001
+
+outns="$LAB_TMP/netns.json"
+lab_tracer "$outns" --json --netns "/run/netns/$a" -d 1.5
+wait "$LAB_TRACER_PID"
+check_eq "--netns: every connection is in that namespace" "[$ino_a]" \
+	"$(jqs "$outns" -c '[.[]|select(.conn)|.netns]|unique')"
+check_eq "--netns: both ports seen" "[8001,8002]" \
+	"$(jqs "$outns" -c '[.[]|select(.type=="close" and .dir=="out")|.rport]|unique')"
+check_json_lines "$outns"
+
+outport="$LAB_TMP/port.json"
+lab_tracer "$outport" --json --netns "$ino_a" --port 8002 -d 1.5
+wait "$LAB_TRACER_PID"
+check_eq "--port: only port 8002 (local or remote)" true \
+	"$(jqs "$outport" '[.[]|select(.conn)] | length > 0 and all(.lport==8002 or .rport==8002)')"
+check_json_lines "$outport"
+
+# --pid: a shell whose children make the requests; its descendants count, others do not
+lab_bg bash -c 'while :; do ip netns exec '"$b"' curl -s -o /dev/null http://127.0.0.1:8002/; sleep 0.05; done'
+shell=${LAB_PIDS[-1]}
+outpid="$LAB_TMP/pid.json"
+lab_tracer "$outpid" --json --pid "$shell" -d 1.5
+wait "$LAB_TRACER_PID"
+check_eq "--pid: only the shell's descendants' connections (curl to 8002 in $b)" true \
+	"$(jqs "$outpid" '[.[]|select(.type=="close")] | length > 0 and all(.comm=="curl" and .rport==8002 and .dir=="out")')"
+kill "$shell"
+check_json_lines "$outpid"
+
+# -- COMMAND: only its connection, and its exit status
+outcmd="$LAB_TMP/cmd.json"
+"$TCPVITALS" --json -- ip netns exec "$b" curl -s -o /dev/null http://127.0.0.1:8001/ > "$outcmd" 2>"$outcmd.err"
+check_eq "-- COMMAND: exits with the command's status" 0 $?
+check_eq "-- COMMAND: exactly one connection, the command's" "1 curl 8001" \
+	"$(jqs "$outcmd" -r '[.[]|select(.type=="close")] | "\(length) \(.[0].comm) \(.[0].rport)"')"
+check_json_lines "$outcmd"
+"$TCPVITALS" --json -- ip netns exec "$b" curl -s -o /dev/null http://127.0.0.1:8009/ > "$outcmd" 2>"$outcmd.err"
+check_eq "-- COMMAND: a failing command's status is passed on" 7 $?
+check_eq "-- COMMAND: the refused connection is reported" never_established \
+	"$(jqs "$outcmd" -r '[.[]|select(.type=="close")][0].closed_by')"
+"$TCPVITALS" -- /nonexistent/command > "$outcmd" 2>"$outcmd.err"
+check_eq "-- COMMAND: a command that cannot run exits 127" 127 $?
+check_eq "-- COMMAND: says so in one line" 1 "$(grep -c 'cannot run /nonexistent/command' "$outcmd.err")"
+finish

@@ -1,0 +1,90 @@
+/* Option parsing: valid forms, and one clear line for each mistake. */
+#include "cli.h"
+#include "unit.h"
+
+static enum tv_cli_result parse(struct tv_config *cfg, char *err, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = "tcpvitals";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return cli_parse(argc, argv, cfg, err, 256);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+int main(void)
+{
+	struct tv_config cfg;
+	char err[256];
+
+	CHECK(parse(&cfg, err, ARGS("--json", "--all")) == TV_CLI_RUN && cfg.json && cfg.all,
+	      "--json --all");
+	CHECK(cfg.ringbuf_size == 4 << 20, "ring buffer defaults to 4 MiB");
+	CHECK(parse(&cfg, err, ARGS("--port", "443", "--port", "8443")) == TV_CLI_RUN &&
+		      cfg.nports == 2 && cfg.ports[1] == 8443,
+	      "--port is repeatable");
+	CHECK(parse(&cfg, err, ARGS("--port", "0")) == TV_CLI_ERROR && strstr(err, "--port"),
+	      "--port 0 is refused");
+	CHECK(parse(&cfg, err, ARGS("--port", "65536")) == TV_CLI_ERROR, "--port 65536 is refused");
+	CHECK(parse(&cfg, err, ARGS("--port", "80x")) == TV_CLI_ERROR, "--port 80x is refused");
+	CHECK(parse(&cfg, err, ARGS("--pid", "-5")) == TV_CLI_ERROR && strstr(err, "--pid"),
+	      "--pid -5 is refused");
+	CHECK(parse(&cfg, err, ARGS("--pid")) == TV_CLI_ERROR && strstr(err, "needs a value"),
+	      "--pid without a value");
+	CHECK(parse(&cfg, err, ARGS("-d", "2.5")) == TV_CLI_RUN && cfg.duration_s == 2.5,
+	      "-d takes fractional seconds");
+	CHECK(parse(&cfg, err, ARGS("-d", "0")) == TV_CLI_ERROR, "-d 0 is refused");
+	CHECK(parse(&cfg, err, ARGS("-d", "nan")) == TV_CLI_ERROR, "-d nan is refused");
+	CHECK(parse(&cfg, err, ARGS("--ringbuf-size", "1M")) == TV_CLI_RUN &&
+		      cfg.ringbuf_size == 1 << 20,
+	      "--ringbuf-size 1M");
+	CHECK(parse(&cfg, err, ARGS("--ringbuf-size", "3000")) == TV_CLI_ERROR &&
+		      strstr(err, "power of two"),
+	      "--ringbuf-size must be a power of two");
+	CHECK(parse(&cfg, err, ARGS("--raddr", "10.1.0.0/16", "--raddr", "2001:db8::/32")) ==
+			      TV_CLI_RUN &&
+		      cfg.nraddrs == 2 && cfg.raddrs[0].family == 4 && cfg.raddrs[0].len == 16 &&
+		      cfg.raddrs[1].family == 6 && cfg.raddrs[1].len == 32,
+	      "--raddr IPv4 and IPv6 prefixes");
+	CHECK(parse(&cfg, err, ARGS("--raddr", "10.1.0.0/33")) == TV_CLI_ERROR, "--raddr /33 is refused");
+	CHECK(parse(&cfg, err, ARGS("--raddr", "example.com")) == TV_CLI_ERROR &&
+		      strstr(err, "--raddr"),
+	      "--raddr takes no names");
+	CHECK(parse(&cfg, err, ARGS("--netns", "4026531840")) == TV_CLI_RUN && cfg.netns == 4026531840u,
+	      "--netns INODE");
+	CHECK(parse(&cfg, err, ARGS("--netns", "/nonexistent/ns")) == TV_CLI_ERROR &&
+		      strstr(err, "--netns"),
+	      "--netns with a missing file");
+	CHECK(parse(&cfg, err, ARGS("--netns", "/proc/self/ns/net")) == TV_CLI_RUN && cfg.netns != 0,
+	      "--netns PATH");
+	CHECK(parse(&cfg, err, ARGS("--comm", "a-very-long-process-name")) == TV_CLI_RUN &&
+		      !strcmp(cfg.comm, "a-very-long-pro"),
+	      "--comm keeps the kernel's 15 bytes");
+	CHECK(parse(&cfg, err, ARGS("--hooks", "raw_tp")) == TV_CLI_RUN && cfg.hooks == TV_HOOKS_RAW_TP,
+	      "--hooks raw_tp");
+	CHECK(parse(&cfg, err, ARGS("--hooks", "kprobe")) == TV_CLI_ERROR, "--hooks kprobe is refused");
+	CHECK(parse(&cfg, err, ARGS("--bogus")) == TV_CLI_ERROR && strstr(err, "--bogus"),
+	      "unknown long option named");
+	CHECK(parse(&cfg, err, ARGS("-x")) == TV_CLI_ERROR && strstr(err, "-x"),
+	      "unknown short option named");
+	CHECK(parse(&cfg, err, ARGS("--json", "--", "curl", "-s", "--json", "x")) == TV_CLI_RUN &&
+		      cfg.command && !strcmp(cfg.command[0], "curl") && !strcmp(cfg.command[2], "--json"),
+	      "-- COMMAND keeps the command's own options");
+	CHECK(parse(&cfg, err, ARGS("curl")) == TV_CLI_ERROR && strstr(err, "--"),
+	      "a command without -- is refused");
+	CHECK(parse(&cfg, err, ARGS("--")) == TV_CLI_ERROR, "-- without a command");
+
+	struct tv_prefix p;
+	uint8_t a4[16] = { 10, 1, 200, 7 }, b4[16] = { 10, 2, 0, 1 };
+
+	prefix_parse("10.1.0.0/16", &p);
+	CHECK(prefix_match(&p, 4, a4) && !prefix_match(&p, 4, b4) && !prefix_match(&p, 6, a4),
+	      "prefix match");
+	prefix_parse("10.1.200.0/21", &p);
+	CHECK(prefix_match(&p, 4, a4), "prefix match on a partial byte");
+	UNIT_EXIT();
+}

@@ -1,0 +1,49 @@
+/* JSON escaping: quotes, backslashes, control bytes, invalid UTF-8. */
+#include <stdlib.h>
+#include "json.h"
+#include "unit.h"
+
+static char *escape(const char *s, size_t n)
+{
+	static char buf[256];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	json_write_string(f, s, n);
+	fclose(f);
+	return buf;
+}
+
+int main(void)
+{
+	CHECK_STR(escape("curl", 4), "\"curl\"", "plain text");
+	CHECK_STR(escape("a\"b\\c", 5), "\"a\\\"b\\\\c\"", "quote and backslash");
+	CHECK_STR(escape("a\nb\tc\r", 6), "\"a\\nb\\tc\\r\"", "newline, tab, return");
+	CHECK_STR(escape("\x01\x1f\x7f", 3), "\"\\u0001\\u001f\\u007f\"", "control bytes");
+	CHECK_STR(escape("caf\xc3\xa9", 5), "\"caf\xc3\xa9\"", "valid UTF-8 kept");
+	CHECK_STR(escape("\xe2\x82\xac", 3), "\"\xe2\x82\xac\"", "three-byte UTF-8 kept");
+	CHECK_STR(escape("a\xffz", 3), "\"a\\ufffdz\"", "invalid byte replaced");
+	CHECK_STR(escape("\xc3", 1), "\"\\ufffd\"", "truncated sequence replaced");
+	CHECK_STR(escape("\xc0\xaf", 2), "\"\\ufffd\\ufffd\"", "overlong form replaced");
+	CHECK_STR(escape("\xed\xa0\x80", 3), "\"\\ufffd\\ufffd\\ufffd\"", "surrogate replaced");
+	CHECK_STR(escape("ab\0cd", 5), "\"ab\\u0000cd\"", "NUL escaped");
+
+	char buf[512];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct jw w;
+
+	jw_begin(&w, f);
+	jw_str(&w, "type", "x");
+	jw_u64(&w, "n", 18446744073709551615ULL);
+	jw_i64(&w, "e", -32);
+	jw_null(&w, "z");
+	jw_open(&w, "l", '[');
+	jw_elem_str(&w, "a");
+	jw_elem_str(&w, "b");
+	jw_close(&w, ']');
+	jw_bool(&w, "t", true);
+	jw_end(&w);
+	fclose(f);
+	CHECK_STR(buf, "{\"type\":\"x\",\"n\":18446744073709551615,\"e\":-32,\"z\":null,\"l\":[\"a\",\"b\"],\"t\":true}\n",
+		  "object writer");
+	UNIT_EXIT();
+}

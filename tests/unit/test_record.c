@@ -1,0 +1,36 @@
+/* Records from the ring buffer: short, oversized and unknown ones are rejected. */
+#include "record.h"
+#include "unit.h"
+
+int main(void)
+{
+	struct tv_rec_close close = { .hdr = { .type = TV_REC_CLOSE, .size = sizeof(close), .count = 1 } };
+	struct tv_rec_state state = { .hdr = { .type = TV_REC_STATE, .size = sizeof(state), .count = 1 } };
+	unsigned char big[512] = { 0 };
+	union tv_record r;
+
+	close.conn.cookie = 42;
+	close.retrans_segs = 7;
+	CHECK(record_decode(&close, sizeof(close), &r) == TV_DECODE_OK && r.close.retrans_segs == 7 &&
+		      r.close.conn.cookie == 42,
+	      "a close record decodes");
+	CHECK(record_decode(&state, sizeof(state), &r) == TV_DECODE_OK, "a state record decodes");
+	CHECK(record_decode(&close, 8, &r) == TV_DECODE_SHORT, "shorter than a header");
+	CHECK(record_decode(&close, sizeof(close) - 8, &r) == TV_DECODE_SIZE,
+	      "size larger than what the ring buffer handed over");
+	close.hdr.size = sizeof(struct tv_rec_state);
+	CHECK(record_decode(&close, sizeof(close), &r) == TV_DECODE_SHORT,
+	      "size too small for its type");
+	close.hdr.size = 4;
+	CHECK(record_decode(&close, sizeof(close), &r) == TV_DECODE_SIZE, "size smaller than a header");
+	state.hdr.type = 0;
+	CHECK(record_decode(&state, sizeof(state), &r) == TV_DECODE_UNKNOWN, "type 0 is unknown");
+	state.hdr.type = TV_REC_TYPE_MAX;
+	CHECK(record_decode(&state, sizeof(state), &r) == TV_DECODE_UNKNOWN, "a future type is unknown");
+	/* a newer kernel side may append fields: accepted, truncated to what we know */
+	state.hdr.type = TV_REC_STATE;
+	state.hdr.size = 200;
+	memcpy(big, &state, sizeof(state));
+	CHECK(record_decode(big, 200, &r) == TV_DECODE_OK, "a longer record of a known type");
+	UNIT_EXIT();
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The test lab: network namespaces, loss, resets, servers. Source it.
+# Everything it creates is removed on exit, even when a test fails.
+#
+#   lab_ns NAME            create namespace NAME with lo up at MTU 1500
+#   lab_loss NS PORT PROB  drop PROB of TCP segments to and from PORT (IPv4 and IPv6)
+#   lab_bg CMD...          run CMD in the background, killed at exit
+#   lab_counter NS NAME    the namespace's absolute nstat counter NAME
+#   lab_wait_port NS PORT  wait until something listens on PORT in NS
+#   lab_wait_quiet NS      wait until NS has no TCP socket but listeners and TIME_WAIT
+#   lab_tracer OUT ARGS... start tcpvitals in the background, wait for its start record
+#   lab_tracer_stop        SIGINT the tracer and wait for it
+
+LAB_NS=()
+LAB_PIDS=()
+LAB_TMP=$(mktemp -d /tmp/tcpvitals-lab.XXXXXX)
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TCPVITALS=${TCPVITALS:-$LAB_ROOT/build/tcpvitals}
+PY=$(command -v /usr/bin/python3 || command -v python3)
+
+lab_cleanup() {
+	local p ns
+	for p in "${LAB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${LAB_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for ns in "${LAB_NS[@]}"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$LAB_TMP"
+}
+trap lab_cleanup EXIT
+trap 'exit 130' INT TERM
+
+lab_ns() {
+	ip netns add "$1" || return 1
+	LAB_NS+=("$1")
+	ip -n "$1" link set lo mtu 1500 up
+}
+
+lab_loss() {
+	local ns=$1 port=$2 prob=$3 t
+	for t in iptables ip6tables; do
+		ip netns exec "$ns" $t -A INPUT -p tcp --dport "$port" -m statistic --mode random --probability "$prob" -j DROP
+		ip netns exec "$ns" $t -A INPUT -p tcp --sport "$port" -m statistic --mode random --probability "$prob" -j DROP
+	done
+}
+
+lab_loss_off() {
+	ip netns exec "$1" iptables -F INPUT
+	ip netns exec "$1" ip6tables -F INPUT
+}
+
+lab_bg() {
+	"$@" &
+	LAB_PIDS+=($!)
+}
+
+lab_counter() {
+	ip netns exec "$1" nstat -asz "$2" | awk -v n="$2" '$1 == n { print $2; found=1 } END { if (!found) print 0 }'
+}
+
+lab_wait_port() {
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$1" ss -Htln "sport = :$2" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on port $2 in $1" >&2
+	return 1
+}
+
+lab_wait_quiet() {
+	local i
+	for i in $(seq 300); do
+		[ -z "$(ip netns exec "$1" ss -Htan state all exclude listening exclude time-wait)" ] && return 0
+		sleep 0.05
+	done
+	echo "connections still open in $1:" >&2
+	ip netns exec "$1" ss -tan >&2
+	return 1
+}
+
+# A static file server: lab_http NS ADDR PORT DIR
+lab_http() {
+	lab_bg ip netns exec "$1" "$PY" -m http.server "$3" --bind "$2" --directory "$4" >/dev/null 2>&1
+	lab_wait_port "$1" "$3"
+}
+
+LAB_TRACER_PID=
+lab_tracer() {
+	local out=$1 i
+	shift
+	"$TCPVITALS" "$@" >"$out" 2>"$out.err" &
+	LAB_TRACER_PID=$!
+	LAB_PIDS+=($LAB_TRACER_PID)
+	for i in $(seq 200); do
+		if grep -q '"type":"start"' "$out" 2>/dev/null || grep -q 'Ctrl-C to stop' "$out.err" 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$LAB_TRACER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "tcpvitals did not start:" >&2
+	cat "$out.err" >&2
+	return 1
+}
+
+lab_tracer_stop() {
+	kill -INT "$LAB_TRACER_PID" 2>/dev/null
+	wait "$LAB_TRACER_PID"
+}

@@ -24,6 +24,7 @@ void cli_usage(FILE *out)
 	      "  -d, --duration SEC   stop after SEC seconds\n"
 	      "  --ringbuf-size BYTES ring buffer size, a power of two (default 4M)\n"
 	      "  --hooks auto|tp_btf|raw_tp  program variants to load (default auto)\n"
+	      "  --storage auto|sk_storage|hash  per-connection state (default auto)\n"
 	      "  -v, --verbose        say what was loaded and why\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        print the version\n"
@@ -156,7 +157,7 @@ static bool parse_netns(const char *s, uint32_t *inode)
 enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char *err, size_t errlen)
 {
 	enum { OPT_JSON = 256, OPT_ALL, OPT_PID, OPT_COMM, OPT_PORT, OPT_RADDR, OPT_NETNS,
-	       OPT_RINGBUF, OPT_HOOKS };
+	       OPT_RINGBUF, OPT_HOOKS, OPT_STORAGE };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "all", no_argument, NULL, OPT_ALL },
@@ -168,6 +169,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 		{ "duration", required_argument, NULL, 'd' },
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "hooks", required_argument, NULL, OPT_HOOKS },
+		{ "storage", required_argument, NULL, OPT_STORAGE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -256,6 +258,16 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			else
 				return fail(err, errlen, "--hooks is auto, tp_btf or raw_tp, got '%s'", optarg);
 			break;
+		case OPT_STORAGE:
+			if (!strcmp(optarg, "auto"))
+				cfg->storage = TV_STORAGE_AUTO;
+			else if (!strcmp(optarg, "sk_storage"))
+				cfg->storage = TV_STORAGE_SK;
+			else if (!strcmp(optarg, "hash"))
+				cfg->storage = TV_STORAGE_HASH;
+			else
+				return fail(err, errlen, "--storage is auto, sk_storage or hash, got '%s'", optarg);
+			break;
 		case 'v':
 			cfg->verbose = true;
 			break;
@@ -273,6 +285,8 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			return fail(err, errlen, "unknown option '%s'; see tcpvitals --help", argv[optind - 1]);
 		}
 	}
+	if (cfg->hooks == TV_HOOKS_RAW_TP && cfg->storage == TV_STORAGE_SK)
+		return fail(err, errlen, "--hooks raw_tp works only with --storage hash: raw tracepoints cannot use sk_storage");
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") != 0)
 			return fail(err, errlen, "unexpected argument '%s'; put a command after --", argv[optind]);

@@ -11,6 +11,7 @@
 #define TV_MAX_FILTERS 64
 
 enum tv_hooks_mode { TV_HOOKS_AUTO = 0, TV_HOOKS_TP_BTF, TV_HOOKS_RAW_TP };
+enum tv_storage_mode { TV_STORAGE_AUTO = 0, TV_STORAGE_SK, TV_STORAGE_HASH };
 
 struct tv_prefix {
 	uint8_t family; /* 4 or 6 */
@@ -33,6 +34,7 @@ struct tv_config {
 	double duration_s;  /* 0: until stopped */
 	uint64_t ringbuf_size;
 	enum tv_hooks_mode hooks;
+	enum tv_storage_mode storage;
 	char **command;     /* argv after --, NULL-terminated; NULL if none */
 };
 

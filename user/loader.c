@@ -183,6 +183,10 @@ int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size
 		first = 2;
 	else if (cfg->hooks == TV_HOOKS_TP_BTF)
 		last = 1;
+	if (cfg->storage == TV_STORAGE_HASH && first == 0)
+		first = 1;
+	else if (cfg->storage == TV_STORAGE_SK)
+		last = 0;
 	for (int a = first; a <= last; a++) {
 		rc = try_load(ld, cfg, &attempts[a], arity, chosen);
 		if (!rc) {

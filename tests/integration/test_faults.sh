@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Scenarios: a ring buffer too small for a burst; a reader that closes stdout;
+# SIGTERM with connections still open; no privilege; bad options.
+# Expectations: lost records are reported, never silent; each fault ends with
+# one clear line and its documented exit code.
+source "$(dirname "$0")/common.sh"
+need_root
+
+ns=tvflt$$
+lab_ns "$ns"
+lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9200
+lab_wait_port "$ns" 9200
+churn() { # N connections opened and closed
+	ip netns exec "$ns" "$PY" -c '
+import socket, sys
+for _ in range(int(sys.argv[1])):
+    s = socket.create_connection(("127.0.0.1", 9200)); s.close()' "$1"
+}
+
+# 1. flood: the tracer is stopped while 300 connections churn through a 4 KiB ring buffer
+out="$LAB_TMP/flood.json"
+lab_tracer "$out" --json --netns "/run/netns/$ns" --ringbuf-size 4096
+kill -STOP "$LAB_TRACER_PID"
+churn 300
+kill -CONT "$LAB_TRACER_PID"
+sleep 0.5
+lab_tracer_stop
+lost=$(jqs "$out" '[.[]|select(.type=="stop")][0].lost')
+[ "${lost:-0}" -gt 0 ] && ok "flood: the stop record counts lost records ($lost)" || not_ok "flood: nothing reported lost ($lost)"
+check_eq "flood: lost records are announced as they happen" "$lost" "$(jqs "$out" '[.[]|select(.type=="lost")|.records]|add')"
+check_eq "flood: lost is written as soon as noticed, before the end" true \
+	"$(jqs "$out" '(map(.type)|index("lost")) < (length - 1)')"
+check_json_lines "$out"
+
+# 2. the reader closes stdout: tcpvitals ends quietly and successfully
+lab_bg bash -c "while :; do $(declare -f churn); ns=$ns PY=$PY; churn 5; sleep 0.05; done"
+timeout 20 "$TCPVITALS" --json --netns "/run/netns/$ns" 2>"$LAB_TMP/head.err" | head -2 >/dev/null
+check_eq "closed stdout: exit 0" 0 "${PIPESTATUS[0]}"
+check_eq "closed stdout: nothing on stderr" "" "$(cat "$LAB_TMP/head.err")"
+
+# 3. SIGTERM with a connection open: flushed as still open, then the stop line
+out="$LAB_TMP/term.txt"
+lab_tracer "$out" --all --netns "/run/netns/$ns" --port 9200
+ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9200 3 >/dev/null &
+client=$!
+sleep 0.5
+kill -TERM "$LAB_TRACER_PID"
+wait "$LAB_TRACER_PID"
+check_eq "SIGTERM: exit 0" 0 $?
+check "SIGTERM: the open connection is printed as still open" grep -q 'python3\[[0-9]*\] 127.0.0.1:[0-9]* -> 127.0.0.1:9200 .*(still open)' "$out"
+check "SIGTERM: the summary line ends the output" grep -q '^-- [0-9]* connections, [0-9]* records, 0 lost' <(tail -1 "$out")
+wait $client
+
+# 4. no privilege: exit 3 and one line saying what to do
+mkdir -m 755 "$LAB_TMP/bin"
+cp "$TCPVITALS" "$LAB_TMP/bin/"
+chmod 755 "$LAB_TMP" "$LAB_TMP/bin/tcpvitals"
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$LAB_TMP/bin/tcpvitals" -d 1 >/dev/null 2>"$LAB_TMP/priv.err"
+check_eq "unprivileged: exit 3" 3 $?
+check_eq "unprivileged: one line naming the fix" "tcpvitals: needs root or CAP_BPF and CAP_PERFMON to load BPF programs; try sudo" "$(cat "$LAB_TMP/priv.err")"
+
+# 5. bad options: exit 2 and one line
+"$TCPVITALS" --port 99999 >/dev/null 2>"$LAB_TMP/usage.err"
+check_eq "bad option: exit 2" 2 $?
+check_eq "bad option: one line" 1 "$(wc -l < "$LAB_TMP/usage.err")"
+"$TCPVITALS" --pid 999999999 >/dev/null 2>"$LAB_TMP/usage.err"
+check_eq "missing --pid process: exit 2" 2 $?
+check "missing --pid process: says so" grep -q 'no such process' "$LAB_TMP/usage.err"
+finish

@@ -21,8 +21,7 @@ enum tv_sel filter_conn(const struct tv_config *cfg, bool by_owner_pid, const st
 {
 	int i;
 
-	if (cfg->netns && id->netns != cfg->netns)
-		return TV_SEL_NO;
+	/* --netns is applied in the kernel (filter_netns), before any state exists */
 	if (cfg->nports) {
 		for (i = 0; i < cfg->nports; i++)
 			if (cfg->ports[i] == id->sport || cfg->ports[i] == id->dport)

@@ -4,6 +4,7 @@
 server MODE ADDR PORT: accept connections forever.
   abort  read the request, then close with SO_LINGER {1,0}: the kernel sends a reset
   hold   keep every connection open until the peer closes it
+  trickle  send 1000 bytes every 50 ms for 3 s, then close
 client ADDR PORT SECONDS: connect, send a line, stay connected SECONDS, close.
 """
 import socket
@@ -31,6 +32,12 @@ def handle(mode, conn):
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             conn.close()
             return
+        if mode == "trickle":
+            for _ in range(60):
+                conn.sendall(b"x" * 1000)
+                time.sleep(0.05)
+            conn.close()
+            return
         while conn.recv(4096):
             pass
     except OSError:
@@ -39,12 +46,20 @@ def handle(mode, conn):
 
 
 def client(addr, port, seconds):
+    """Stays SECONDS, reading whatever the server sends."""
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     s.connect((addr, port))
     s.sendall(b"hello\n")
     print(s.getsockname()[1], flush=True)
-    time.sleep(seconds)
+    s.settimeout(0.1)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if not s.recv(65536):
+                break
+        except socket.timeout:
+            pass
     s.close()
 
 

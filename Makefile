@@ -73,7 +73,7 @@ test: $(BUILD)/tcpvitals $(UNIT_BINS)
 run: $(BUILD)/tcpvitals
 	$(Q)$(BUILD)/tcpvitals $(ARGS)
 
-bench: $(BUILD)/tcpvitals
+bench: $(BUILD)/tcpvitals $(BUILD)/bench/attach_empty
 	$(Q)bash tools/bench.sh
 
 install: $(BUILD)/tcpvitals
@@ -81,3 +81,13 @@ install: $(BUILD)/tcpvitals
 
 clean:
 	$(Q)rm -rf $(BUILD)
+
+# Benchmark helpers: an empty tcp_probe program as the baseline.
+$(BUILD)/bench/empty.bpf.o: tools/bench/empty.bpf.c $(VMLINUX) $(BUILD)/.deps
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -c $< -o $@
+
+$(BUILD)/bench/attach_empty: tools/bench/attach_empty.c $(BUILD)/bench/empty.bpf.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lbpf -lelf -lz -o $@

@@ -35,7 +35,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 filter_netns = 0;     /* 0: every namespace */
 const volatile bool filter_pids = false;   /* --pid / -- COMMAND */
 const volatile bool use_hash_storage = false; /* no sk_storage/cookie helpers for tracing (< 5.11) */
-const volatile __u64 burst_ns = 100000000; /* coalescing window */
+const volatile __u64 burst_ns = 100000000; /* a burst never spans more than this */
 
 /* Per-connection state; zeroed on creation, filled on first sight. */
 struct conn_state {
@@ -545,21 +545,29 @@ static __always_inline int on_retransmit_synack(struct sock *sk, struct request_
 
 /* ---- receive path: once per received segment, keep it lean ---- */
 
+/*
+ * The per-segment path reads the segment and the socket and returns; the
+ * connection's storage is looked up only for an anomalous segment, or when
+ * the sequence (or ACK) number crosses a 64 KB boundary, which is when a
+ * pending burst is closed: a burst ends after at most 64 KB of normal
+ * traffic, without reading the clock or the storage on every segment.
+ */
+#define SEQ_FLUSH_SHIFT 16
+
+static __always_inline struct conn_state *rcv_state(struct sock *sk, bool typed)
+{
+	struct conn_state *st = state_get(sk, typed, false);
+
+	return st ? st : conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
+}
+
 static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, bool typed)
 {
 	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)&skb->cb[0];
 	struct conn_state *st;
-	struct tcp_sock *tp;
-	__u32 seq, end_seq, rcv_nxt;
-	__u64 now;
+	struct tcp_sock *tp = tcp_of(sk, typed);
+	__u32 seq, end_seq, rcv_nxt, mark;
 
-	st = state_get(sk, typed, false);
-	if (!st) {
-		st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
-		if (!st)
-			return 0;
-	}
-	tp = tcp_of(sk, typed);
 	if (!tp)
 		return 0;
 	seq = RD(typed, cb, seq);
@@ -568,17 +576,24 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 
 	if (seq != end_seq) {
 		if (after(seq, rcv_nxt)) {
-			st->ofo++;
-			burst_add(st, TV_REC_OFO, 0, bpf_ktime_get_ns(), seq, rcv_nxt, end_seq - seq,
-				  TCP_ESTABLISHED, 0);
+			st = rcv_state(sk, typed);
+			if (st) {
+				st->ofo++;
+				burst_add(st, TV_REC_OFO, 0, bpf_ktime_get_ns(), seq, rcv_nxt,
+					  end_seq - seq, TCP_ESTABLISHED, 0);
+			}
 			return 0;
 		}
 		if (!after(end_seq, rcv_nxt)) {
-			st->dup++;
-			burst_add(st, TV_REC_DUP, 0, bpf_ktime_get_ns(), seq, rcv_nxt, end_seq - seq,
-				  TCP_ESTABLISHED, 0);
+			st = rcv_state(sk, typed);
+			if (st) {
+				st->dup++;
+				burst_add(st, TV_REC_DUP, 0, bpf_ktime_get_ns(), seq, rcv_nxt,
+					  end_seq - seq, TCP_ESTABLISHED, 0);
+			}
 			return 0;
 		}
+		mark = seq ^ end_seq;
 	} else {
 		__u32 ack = RD(typed, cb, ack_seq), una = RD(typed, tp, snd_una);
 		__u16 flags = RD(typed, cb, tcp_flags);
@@ -587,25 +602,28 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 		 * flight, window unchanged, no SYN/FIN/RST */
 		if ((flags & (TCPHDR_ACK | TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST)) == TCPHDR_ACK &&
 		    ack == una && RD(typed, tp, snd_nxt) != una) {
+			struct tcp_options_received *opt = &tp->rx_opt;
 			unsigned char *data = RD(typed, skb, data);
 			__u16 raw_win = 0;
 			__u32 win;
 
 			bpf_probe_read_kernel(&raw_win, sizeof(raw_win), data + 14);
-			struct tcp_options_received *opt = &tp->rx_opt;
-
 			win = (__u32)bpf_ntohs(raw_win) << RD_BITS(typed, opt, snd_wscale);
 			if (win == RD(typed, tp, snd_wnd)) {
-				st->dupacks++;
-				burst_add(st, TV_REC_DUPACK, 0, bpf_ktime_get_ns(), ack, una, 0,
-					  TCP_ESTABLISHED, 0);
+				st = rcv_state(sk, typed);
+				if (st) {
+					st->dupacks++;
+					burst_add(st, TV_REC_DUPACK, 0, bpf_ktime_get_ns(), ack, una, 0,
+						  TCP_ESTABLISHED, 0);
+				}
 				return 0;
 			}
 		}
+		mark = ack ^ una;
 	}
-	if (st->burst_count) {
-		now = bpf_ktime_get_ns();
-		if (now - st->burst_ts > burst_ns)
+	if (mark >> SEQ_FLUSH_SHIFT) {
+		st = state_get(sk, typed, false);
+		if (st && st->burst_count)
 			burst_flush(st);
 	}
 	return 0;

@@ -36,6 +36,7 @@ const volatile __u32 filter_netns = 0;     /* 0: every namespace */
 const volatile bool filter_pids = false;   /* --pid / -- COMMAND */
 const volatile bool use_hash_storage = false; /* no sk_storage/cookie helpers for tracing (< 5.11) */
 const volatile __u64 burst_ns = 100000000; /* a burst never spans more than this */
+const volatile __u64 ringbuf_size = 4 << 20; /* bytes, as the loader sized events */
 
 /* Per-connection state; zeroed on creation, filled on first sight. */
 struct conn_state {
@@ -277,6 +278,16 @@ static __always_inline struct conn_state *conn_get(struct sock *sk, bool typed, 
 	return conn_get_new(sk, typed, now, dir, &created);
 }
 
+/*
+ * Waking the collector for every record costs more than the record: wake it
+ * only once a quarter of the ring is filled; it also polls every 100 ms.
+ */
+static __always_inline __u64 rec_wakeup(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= ringbuf_size / 4 ? BPF_RB_FORCE_WAKEUP
+										  : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void *rec_reserve(__u32 size, __u16 type, __u64 ts, __u32 count,
 					 const struct tv_conn *c)
 {
@@ -312,7 +323,7 @@ static __always_inline void burst_flush(struct conn_state *st)
 		r->state = st->burst_state;
 		r->_pad = 0;
 		r->err = st->burst_err;
-		bpf_ringbuf_submit(r, 0);
+		bpf_ringbuf_submit(r, rec_wakeup());
 	} else if (st->burst_type == TV_REC_DROP) {
 		struct tv_rec_drop *r = rec_reserve(sizeof(*r), TV_REC_DROP, st->burst_ts, count,
 						    &st->conn);
@@ -320,7 +331,7 @@ static __always_inline void burst_flush(struct conn_state *st)
 			return;
 		r->reason = st->burst_key;
 		r->_pad = 0;
-		bpf_ringbuf_submit(r, 0);
+		bpf_ringbuf_submit(r, rec_wakeup());
 	} else {
 		struct tv_rec_segment *r = rec_reserve(sizeof(*r), st->burst_type, st->burst_ts,
 						       count, &st->conn);
@@ -330,7 +341,7 @@ static __always_inline void burst_flush(struct conn_state *st)
 		r->expected = st->burst_expected;
 		r->len = st->burst_len;
 		r->_pad = 0;
-		bpf_ringbuf_submit(r, 0);
+		bpf_ringbuf_submit(r, rec_wakeup());
 	}
 }
 
@@ -382,7 +393,7 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 		r->old_state = old;
 		r->new_state = new;
 		__builtin_memset(r->_pad, 0, sizeof(r->_pad));
-		bpf_ringbuf_submit(r, 0);
+		bpf_ringbuf_submit(r, rec_wakeup());
 	}
 
 	if (new == TCP_ESTABLISHED && !st->established) {
@@ -399,7 +410,7 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 		o->handshake_us = st->conn.dir == TV_DIR_OUT ? (now - st->start_ns) / 1000
 							     : RD(typed, tp, srtt_us) >> 3;
 		o->syn_retrans = RD(typed, tp, total_retrans);
-		bpf_ringbuf_submit(o, 0);
+		bpf_ringbuf_submit(o, rec_wakeup());
 	} else if (old == TCP_ESTABLISHED && new == TCP_FIN_WAIT1) {
 		st->closer = TV_CLOSED_LOCAL;
 	} else if (old == TCP_ESTABLISHED && new == TCP_CLOSE_WAIT) {
@@ -455,7 +466,7 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	else
 		r->closed_by = st->closer;
 	__builtin_memset(r->_pad, 0, sizeof(r->_pad));
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, rec_wakeup());
 out:
 	state_delete(sk, typed);
 	return 0;
@@ -539,7 +550,7 @@ static __always_inline int on_retransmit_synack(struct sock *sk, struct request_
 	r->state = TCP_SYN_RECV;
 	r->_pad = 0;
 	r->err = 0;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, rec_wakeup());
 	return 0;
 }
 
@@ -654,7 +665,7 @@ static __always_inline int on_reset(struct sock *sk, __u8 side, __u32 reason, bo
 	r->side = side;
 	r->state = sk_state(sk, typed);
 	r->_pad[0] = r->_pad[1] = 0;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, rec_wakeup());
 	return 0;
 }
 

@@ -121,6 +121,7 @@ closes=$(grep -c '"type":"close"' "$LAB_TMP/churn.out")
 lost=$(tail -1 "$LAB_TMP/churn.out" | jq .lost)
 echo "tcpvitals: $closes close records for $((2 * CONNS)) sockets (client and server), $lost lost; collector VmHWM $HWM kB"
 hwm_small=$HWM
+measure "tcpvitals text (default)" "$TCPVITALS" --netns "/run/netns/$ns"
 measure "tcplife (libbpf-tools)" tcplife
 echo "tcplife: $(grep -c ' 9400 \| 127.0.0.1 ' "$LAB_TMP/churn.out") lines"
 

@@ -24,17 +24,25 @@ uint64_t clock_mono_now_ns(void)
 
 void clock_format_real(int64_t real_ns, char *buf, size_t len)
 {
+	/* records come in bursts within one second: format that second once */
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[24];
 	time_t sec = (time_t)(real_ns / 1000000000LL);
 	long usec = (long)((real_ns % 1000000000LL) / 1000);
-	struct tm tm;
 
 	if (usec < 0) {
 		usec += 1000000;
 		sec--;
 	}
-	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	if (sec != cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cached_sec = sec;
+	}
+	snprintf(buf, len, "%s.%06ldZ", cached, usec);
 }
 
 void clock_format_rfc3339(const struct tv_clock *clk, uint64_t mono_ns, char *buf, size_t len)

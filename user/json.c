@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <string.h>
 #include "json.h"
 
@@ -35,6 +36,11 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void json_write_string(FILE *f, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -43,8 +49,15 @@ void json_write_string(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 	while (i < n) {
 		unsigned char c = p[i];
-		size_t len;
+		size_t run, len;
 
+		for (run = 0; i + run < n && plain(p[i + run]); run++)
+			;
+		if (run) { /* the common case: printable ASCII, written at once */
+			fwrite(p + i, 1, run, f);
+			i += run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			fputc('\\', f);
 			fputc(c, f);
@@ -93,11 +106,13 @@ void jw_end(struct jw *w)
 	w->depth = 0;
 }
 
+/* Keys are this program's own constants: plain ASCII, nothing to escape. */
 void jw_key(struct jw *w, const char *key)
 {
 	sep(w);
-	json_write_string(w->f, key, strlen(key));
-	fputc(':', w->f);
+	fputc('"', w->f);
+	fputs(key, w->f);
+	fputs("\":", w->f);
 }
 
 void jw_str(struct jw *w, const char *key, const char *value)
@@ -115,16 +130,31 @@ void jw_strn(struct jw *w, const char *key, const char *value, size_t n)
 	json_write_string(w->f, value, n);
 }
 
+static void put_u64(FILE *f, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), f);
+}
+
 void jw_u64(struct jw *w, const char *key, uint64_t value)
 {
 	jw_key(w, key);
-	fprintf(w->f, "%llu", (unsigned long long)value);
+	put_u64(w->f, value);
 }
 
 void jw_i64(struct jw *w, const char *key, int64_t value)
 {
 	jw_key(w, key);
-	fprintf(w->f, "%lld", (long long)value);
+	if (value < 0) {
+		fputc('-', w->f);
+		put_u64(w->f, (uint64_t)0 - (uint64_t)value);
+	} else {
+		put_u64(w->f, (uint64_t)value);
+	}
 }
 
 void jw_bool(struct jw *w, const char *key, bool value)

@@ -109,6 +109,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	skel->rodata->filter_pids = pid_filter;
 	skel->rodata->use_hash_storage = at->hash_storage;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)cfg->ringbuf_size);
+	skel->rodata->ringbuf_size = cfg->ringbuf_size;
 	if (!at->hash_storage)
 		bpf_map__set_max_entries(skel->maps.hash_states, 1);
 	if (!pid_filter)

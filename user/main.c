@@ -83,9 +83,13 @@ static int run_loop(struct run *r)
 	uint64_t limit = r->cfg.duration_s > 0 ? (uint64_t)(r->cfg.duration_s * 1e9) : 0;
 
 	for (;;) {
+		/* the kernel side wakes us only when the ring fills up: consume
+		 * after every poll, also when it timed out */
 		int n = ring_buffer__poll(r->rb, POLL_MS);
 		uint64_t now = clock_mono_now_ns();
 
+		if (n >= 0 || n == -EINTR)
+			n = ring_buffer__consume(r->rb);
 		if (n < 0 && n != -EINTR) {
 			pr_warn("reading the ring buffer failed: %s\n", strerror(-n));
 			return TV_EXIT_RUNTIME;

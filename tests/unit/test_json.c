@@ -1,5 +1,6 @@
 /* JSON escaping: quotes, backslashes, control bytes, invalid UTF-8. */
 #include <stdlib.h>
+#include "clock.h"
 #include "json.h"
 #include "unit.h"
 
@@ -45,5 +46,15 @@ int main(void)
 	fclose(f);
 	CHECK_STR(buf, "{\"type\":\"x\",\"n\":18446744073709551615,\"e\":-32,\"z\":null,\"l\":[\"a\",\"b\"],\"t\":true}\n",
 		  "object writer");
+	char ts[40];
+
+	clock_format_real(0, ts, sizeof(ts));
+	CHECK_STR(ts, "1970-01-01T00:00:00.000000Z", "RFC 3339 epoch");
+	clock_format_real(1795712426123456789LL, ts, sizeof(ts));
+	CHECK_STR(ts, "2026-11-27T14:20:26.123456Z", "RFC 3339 with microseconds, UTC");
+	clock_format_real(1795712426999999999LL, ts, sizeof(ts));
+	CHECK_STR(ts, "2026-11-27T14:20:26.999999Z", "same second from the cache");
+	clock_format_real(1795712427000001000LL, ts, sizeof(ts));
+	CHECK_STR(ts, "2026-11-27T14:20:27.000001Z", "next second");
 	UNIT_EXIT();
 }

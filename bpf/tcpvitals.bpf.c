@@ -37,6 +37,15 @@ const volatile bool filter_pids = false;   /* --pid / -- COMMAND */
 const volatile bool use_hash_storage = false; /* no sk_storage/cookie helpers for tracing (< 5.11) */
 const volatile __u64 burst_ns = 100000000; /* a burst never spans more than this */
 const volatile __u64 ringbuf_size = 4 << 20; /* bytes, as the loader sized events */
+const volatile bool tls_capture = false;  /* hand over the first write to TLS ports */
+
+/* Destination ports whose connections are TLS: nonzero = capture the ClientHello. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} tls_ports SEC(".maps");
 
 /* Per-connection state; zeroed on creation, filled on first sight. */
 struct conn_state {
@@ -53,7 +62,7 @@ struct conn_state {
 	__u8 established;
 	__u8 last_state;
 	__u8 closer; /* TV_CLOSED_LOCAL or TV_CLOSED_REMOTE: who sent the first FIN */
-	__u8 _pad;
+	__u8 first_write_seen;
 	/* the pending burst: one anomaly kind, not yet written */
 	__u64 burst_ts;
 	__u32 burst_count;
@@ -739,6 +748,62 @@ static __always_inline int on_exit(struct task_struct *task, bool typed)
 	return 0;
 }
 
+/* ---- the first write on a new outgoing connection to a TLS port ---- */
+
+static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool typed)
+{
+	struct tv_rec_tls_hello *r;
+	struct conn_state *st;
+	const void *base;
+	__u32 port, n;
+	__u64 count;
+	__u8 *tls;
+	__u8 type;
+
+	if (!tls_capture)
+		return 0;
+	st = state_get(sk, typed, false);
+	if (!st || st->first_write_seen || st->conn.dir != TV_DIR_OUT)
+		return 0;
+	st->first_write_seen = 1;
+	port = st->conn.dport;
+	tls = bpf_map_lookup_elem(&tls_ports, &port);
+	if (!tls || !*tls)
+		return 0;
+	type = RD(typed, msg, msg_iter.iter_type);
+	count = RD(typed, msg, msg_iter.count);
+	if (type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
+		base = RD(typed, msg, msg_iter.ubuf);
+	} else if (type == bpf_core_enum_value(enum iter_type, ITER_IOVEC)) {
+		const struct iovec *iov = RD(typed, msg, msg_iter.__iov);
+		__u64 first = BPF_CORE_READ(iov, iov_len);
+
+		base = BPF_CORE_READ(iov, iov_base);
+		if (first < count)
+			count = first;
+	} else {
+		return 0; /* kernel-internal writes (sendfile, splice): no user buffer */
+	}
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		lost_inc();
+		return 0;
+	}
+	n = count < TV_HELLO_MAX ? count : TV_HELLO_MAX;
+	r->hdr.type = TV_REC_TLS_HELLO;
+	r->hdr.size = sizeof(*r);
+	r->hdr.count = 1;
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->conn = st->conn;
+	r->total = count > 0xffffffff ? 0xffffffff : count;
+	r->len = 0;
+	/* bounded read of the caller's buffer; fails only if it is unmapped */
+	if (n && !bpf_probe_read_user(r->data, n, base))
+		r->len = n;
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
 /*
  * One tp_btf and one raw_tp program per hook and argument list. Variants
  * named *_err, *_reason, *_rxsk take the arguments that later kernels added;
@@ -785,6 +850,7 @@ HOOK(drop, "kfree_skb", on_drop(skb, NULL, TV_REASON_UNKNOWN, typed),
      struct sk_buff *skb, void *location)
 HOOK(send_length, "sock_send_length", on_sock_io(sk, typed), struct sock *sk, int ret, int flags)
 HOOK(recv_length, "sock_recv_length", on_sock_io(sk, typed), struct sock *sk, int ret, int flags)
+HOOK(sendmsg, "tcp_sendmsg_locked", on_sendmsg(sk, msg, typed), struct sock *sk, struct msghdr *msg)
 HOOK(fork, "sched_process_fork", on_fork(parent, child, typed),
      struct task_struct *parent, struct task_struct *child)
 HOOK(exit, "sched_process_exit", on_exit(task, typed), struct task_struct *task)

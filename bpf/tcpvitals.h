@@ -27,6 +27,7 @@ enum tv_rec_type {
 	TV_REC_RESET = 7,
 	TV_REC_DROP = 8,
 	TV_REC_CLOSE = 9,
+	TV_REC_TLS_HELLO = 10,
 	TV_REC_TYPE_MAX, /* first unused number */
 };
 
@@ -173,5 +174,18 @@ struct tv_rec_close {
 	__u8 _pad[5];
 };
 _Static_assert(sizeof(struct tv_rec_close) == 176, "tv_rec_close size");
+
+/* The first bytes a client wrote on a new connection to a TLS port: enough
+ * to reach the server_name extension behind a large key share. */
+#define TV_HELLO_MAX 2048
+
+struct tv_rec_tls_hello {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__u32 len;   /* bytes in data */
+	__u32 total; /* bytes the write carried */
+	__u8 data[TV_HELLO_MAX];
+};
+_Static_assert(sizeof(struct tv_rec_tls_hello) == 96 + TV_HELLO_MAX, "tv_rec_tls_hello size");
 
 #endif /* TCPVITALS_ABI_H */

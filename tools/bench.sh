@@ -17,6 +17,8 @@ CONNS=${BENCH_CONNS:-5000}
 EMPTY=$LAB_ROOT/build/bench/attach_empty
 ns=tvbench$$
 lab_ns "$ns"
+# the churn leaves client ports in TIME_WAIT: let new connections reuse them
+ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65535"
 sysctl -qw kernel.bpf_stats_enabled=1
 lab_bg ip netns exec "$ns" iperf3 -s -p 5201 >/dev/null 2>&1
 # tcplife attaches through tracefs

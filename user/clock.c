@@ -26,7 +26,7 @@ void clock_format_real(int64_t real_ns, char *buf, size_t len)
 {
 	/* records come in bursts within one second: format that second once */
 	static __thread time_t cached_sec = -1;
-	static __thread char cached[24];
+	static __thread char cached[48];
 	time_t sec = (time_t)(real_ns / 1000000000LL);
 	long usec = (long)((real_ns % 1000000000LL) / 1000);
 

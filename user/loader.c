@@ -40,6 +40,8 @@ static const struct hook hooks[] = {
 	{ "kfree_skb", HOOK_OPTIONAL, { { 4, "drop_rxsk" }, { 3, "drop_reason" }, { 2, "drop" } } },
 	{ "sock_send_length", HOOK_OPTIONAL, { { 3, "send_length" } } },
 	{ "sock_recv_length", HOOK_OPTIONAL, { { 3, "recv_length" } } },
+	/* the ClientHello's server name, for --tls-check */
+	{ "tcp_sendmsg_locked", HOOK_OPTIONAL, { { 2, "sendmsg" } } },
 	{ "sched_process_fork", HOOK_PID_FILTER, { { 2, "fork" } } },
 	{ "sched_process_exit", HOOK_PID_FILTER, { { 1, "exit" } } },
 };

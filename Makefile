@@ -26,7 +26,7 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps vmlinux test unit integration run demo install clean bench
+.PHONY: all deps vmlinux test unit integration run demo install clean bench fuzz
 all: $(BUILD)/tcpvitals
 
 # Installs missing build and test dependencies on Debian/Ubuntu (needs root).
@@ -54,9 +54,20 @@ $(BUILD)/tcpvitals: $(BUILD)/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(USER_OBJS) | $(BUILD)/tests
+# Unit tests build the collector's sources again under AddressSanitizer and UBSan.
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(USER_SRCS) $(wildcard user/*.h) $(BUILD)/tcpvitals.skel.h | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit $< $(USER_SRCS) $(LDLIBS) -o $@
+
+# Coverage-guided fuzzing of the ClientHello parser: make fuzz [FUZZ_SECONDS=60]
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz_tls_hello: tests/fuzz/fuzz_tls_hello.c user/tls_hello.c user/tls_hello.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iuser $< user/tls_hello.c -o $@
+fuzz: $(BUILD)/fuzz_tls_hello
+	$(Q)mkdir -p $(BUILD)/fuzz-corpus && cp tests/unit/data/hello_*.bin $(BUILD)/fuzz-corpus/
+	$(Q)$(BUILD)/fuzz_tls_hello -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz-corpus
 
 # Regenerate the shipped vmlinux.h from the running kernel's BTF.
 vmlinux:

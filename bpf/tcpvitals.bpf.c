@@ -388,7 +388,9 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 	if (!is_tcp(sk, typed) || old == TCP_LISTEN || new == TCP_LISTEN)
 		return 0;
 	now = bpf_ktime_get_ns();
-	dir = new == TCP_SYN_SENT ? TV_DIR_OUT : new == TCP_SYN_RECV ? TV_DIR_IN : TV_DIR_UNKNOWN;
+	/* an accepted socket is first seen leaving SYN_RECV */
+	dir = new == TCP_SYN_SENT ? TV_DIR_OUT
+	      : (new == TCP_SYN_RECV || old == TCP_SYN_RECV) ? TV_DIR_IN : TV_DIR_UNKNOWN;
 	st = conn_get(sk, typed, now, dir);
 	if (!st)
 		return 0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 
 void cli_usage(FILE *out)
@@ -25,6 +26,14 @@ void cli_usage(FILE *out)
 	      "  --ringbuf-size BYTES ring buffer size, a power of two (default 4M)\n"
 	      "  --hooks auto|tp_btf|raw_tp  program variants to load (default auto)\n"
 	      "  --storage auto|sk_storage|hash  per-connection state (default auto)\n"
+	      "  --tls-check auto|off check the certificates of TLS servers this host connects to\n"
+	      "  --tls-port PORT      (repeatable) also treat PORT as TLS\n"
+	      "  --tls-name ADDR[:PORT]=NAME  (repeatable) server name to check when the client\n"
+	      "                       sent none that could be read\n"
+	      "  --ca-file FILE       trusted certificates (PEM) instead of the system store\n"
+	      "  --tls-timeout MS     deadline for one check, connect and handshake (default 3000)\n"
+	      "  --tls-warn-days N    warn when a certificate expires within N days (default 14)\n"
+	      "  --tls-ttl SEC        reuse a check's result this long (default 600)\n"
 	      "  -v, --verbose        say what was loaded and why\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        print the version\n"
@@ -139,6 +148,54 @@ bool prefix_match(const struct tv_prefix *p, uint8_t family, const uint8_t *addr
 	return true;
 }
 
+/* ADDR[:PORT]=NAME; an IPv6 address with a port is written [ADDR]:PORT. */
+bool tls_name_parse(const char *text, struct tv_tls_name *tn)
+{
+	char buf[INET6_ADDRSTRLEN + 16], *eq, *addr, *port = NULL, *end;
+	const char *name;
+	unsigned long long p;
+	size_t n;
+
+	memset(tn, 0, sizeof(*tn));
+	eq = strchr(text, '=');
+	if (!eq || (size_t)(eq - text) >= sizeof(buf))
+		return false;
+	name = eq + 1;
+	n = strlen(name);
+	if (!n || n >= sizeof(tn->name))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(name[i] == '.' || name[i] == '-' || name[i] == '_' || (name[i] >= '0' && name[i] <= '9') ||
+		      (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z')))
+			return false;
+	memcpy(tn->name, name, n + 1);
+	memcpy(buf, text, (size_t)(eq - text));
+	buf[eq - text] = '\0';
+	addr = buf;
+	if (buf[0] == '[') {
+		end = strchr(buf, ']');
+		if (!end)
+			return false;
+		*end = '\0';
+		addr = buf + 1;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1])
+			return false;
+	} else if (strchr(buf, '.') && strchr(buf, ':')) {
+		port = strchr(buf, ':');
+		*port++ = '\0';
+	}
+	if (strchr(addr, '/') || !prefix_parse(addr, &tn->addr))
+		return false;
+	if (port) {
+		if (!parse_ulong(port, 65535, &p) || p == 0)
+			return false;
+		tn->port = (uint16_t)p;
+	}
+	return true;
+}
+
 static bool parse_netns(const char *s, uint32_t *inode)
 {
 	unsigned long long v;
@@ -157,7 +214,8 @@ static bool parse_netns(const char *s, uint32_t *inode)
 enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char *err, size_t errlen)
 {
 	enum { OPT_JSON = 256, OPT_ALL, OPT_PID, OPT_COMM, OPT_PORT, OPT_RADDR, OPT_NETNS,
-	       OPT_RINGBUF, OPT_HOOKS, OPT_STORAGE };
+	       OPT_RINGBUF, OPT_HOOKS, OPT_STORAGE, OPT_TLS_CHECK, OPT_TLS_PORT,
+	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "all", no_argument, NULL, OPT_ALL },
@@ -170,6 +228,13 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "hooks", required_argument, NULL, OPT_HOOKS },
 		{ "storage", required_argument, NULL, OPT_STORAGE },
+		{ "tls-check", required_argument, NULL, OPT_TLS_CHECK },
+		{ "tls-port", required_argument, NULL, OPT_TLS_PORT },
+		{ "tls-name", required_argument, NULL, OPT_TLS_NAME },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "tls-timeout", required_argument, NULL, OPT_TLS_TIMEOUT },
+		{ "tls-warn-days", required_argument, NULL, OPT_TLS_WARN },
+		{ "tls-ttl", required_argument, NULL, OPT_TLS_TTL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -180,6 +245,9 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_size = 4 << 20;
+	cfg->tls_timeout_ms = 3000;
+	cfg->tls_warn_days = 14;
+	cfg->tls_ttl_s = 600;
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at the first non-option, so COMMAND's own options stay its own */
@@ -267,6 +335,49 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 				cfg->storage = TV_STORAGE_HASH;
 			else
 				return fail(err, errlen, "--storage is auto, sk_storage or hash, got '%s'", optarg);
+			break;
+		case OPT_TLS_CHECK:
+			if (!strcmp(optarg, "auto"))
+				cfg->tls_off = false;
+			else if (!strcmp(optarg, "off"))
+				cfg->tls_off = true;
+			else
+				return fail(err, errlen, "--tls-check is auto or off, got '%s'", optarg);
+			break;
+		case OPT_TLS_PORT:
+			if (!parse_ulong(optarg, 65535, &v) || v == 0)
+				return fail(err, errlen, "--tls-port needs a port from 1 to 65535, got '%s'", optarg);
+			if (cfg->ntls_ports == TV_MAX_FILTERS)
+				return fail(err, errlen, "at most %d --tls-port options", TV_MAX_FILTERS);
+			cfg->tls_ports[cfg->ntls_ports++] = (uint16_t)v;
+			break;
+		case OPT_TLS_NAME:
+			if (cfg->ntls_names == TV_MAX_FILTERS)
+				return fail(err, errlen, "at most %d --tls-name options", TV_MAX_FILTERS);
+			if (!tls_name_parse(optarg, &cfg->tls_names[cfg->ntls_names]))
+				return fail(err, errlen,
+					    "--tls-name needs ADDR[:PORT]=NAME (IPv6 as [ADDR]:PORT), got '%s'", optarg);
+			cfg->ntls_names++;
+			break;
+		case OPT_CA_FILE:
+			if (access(optarg, R_OK) != 0)
+				return fail(err, errlen, "--ca-file %s: %s", optarg, strerror(errno));
+			cfg->ca_file = optarg;
+			break;
+		case OPT_TLS_TIMEOUT:
+			if (!parse_ulong(optarg, 600000, &v) || v < 10)
+				return fail(err, errlen, "--tls-timeout needs milliseconds from 10 to 600000, got '%s'", optarg);
+			cfg->tls_timeout_ms = (int)v;
+			break;
+		case OPT_TLS_WARN:
+			if (!parse_ulong(optarg, 36500, &v))
+				return fail(err, errlen, "--tls-warn-days needs a number of days, got '%s'", optarg);
+			cfg->tls_warn_days = (int)v;
+			break;
+		case OPT_TLS_TTL:
+			if (!parse_ulong(optarg, 86400 * 30, &v))
+				return fail(err, errlen, "--tls-ttl needs seconds (0 to 2592000), got '%s'", optarg);
+			cfg->tls_ttl_s = (int)v;
 			break;
 		case 'v':
 			cfg->verbose = true;

@@ -19,6 +19,12 @@ struct tv_prefix {
 	uint8_t addr[16];
 };
 
+struct tv_tls_name {
+	struct tv_prefix addr; /* a full address */
+	uint16_t port;         /* 0: any port */
+	char name[254];
+};
+
 struct tv_config {
 	bool json;
 	bool all;
@@ -36,6 +42,16 @@ struct tv_config {
 	enum tv_hooks_mode hooks;
 	enum tv_storage_mode storage;
 	char **command;     /* argv after --, NULL-terminated; NULL if none */
+	/* TLS checks */
+	bool tls_off;
+	uint16_t tls_ports[TV_MAX_FILTERS]; /* added to the default TLS ports */
+	int ntls_ports;
+	struct tv_tls_name tls_names[TV_MAX_FILTERS];
+	int ntls_names;
+	const char *ca_file;
+	int tls_timeout_ms;
+	int tls_warn_days;
+	int tls_ttl_s;
 };
 
 enum tv_cli_result {
@@ -49,5 +65,6 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 void cli_usage(FILE *out);
 bool prefix_parse(const char *text, struct tv_prefix *p);
 bool prefix_match(const struct tv_prefix *p, uint8_t family, const uint8_t *addr);
+bool tls_name_parse(const char *text, struct tv_tls_name *tn);
 
 #endif

@@ -84,6 +84,8 @@ void conn_table_remove(struct conn_table *t, struct conn *c)
 	else
 		t->newest = c->prev;
 	t->count--;
+	free(c->tls_line);
+	free(c->held_close);
 	free(c->events);
 	free(c);
 }

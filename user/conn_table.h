@@ -12,6 +12,14 @@
 
 enum tv_sel { TV_SEL_UNKNOWN = 0, TV_SEL_YES, TV_SEL_NO };
 
+/* What a close record says about the connection's TLS server. */
+struct tls_summary {
+	bool present;
+	uint8_t result;          /* enum tls_result_kind */
+	char server_name[254];   /* empty: none */
+	int64_t earliest_expiry; /* Unix seconds over the sent chain; 0: none */
+};
+
 struct conn {
 	uint64_t cookie;
 	struct tv_conn id;     /* latest: pid and comm arrive once the owner is known */
@@ -22,6 +30,12 @@ struct conn {
 	union tv_record *events;
 	uint32_t nevents, cap;
 	uint32_t elided;       /* events past TV_CONN_MAX_EVENTS */
+	bool tls_requested;
+	bool tls_pending;          /* a check runs; the close waits for it */
+	uint64_t tls_wait_until_ns; /* a TLS port: check without a ClientHello after this */
+	struct tls_summary tls;
+	char *tls_line;            /* the text output's line */
+	union tv_record *held_close;
 	struct conn *hnext;    /* hash chain */
 	struct conn *prev, *next; /* age order, oldest first */
 };

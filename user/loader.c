@@ -110,6 +110,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	skel->rodata->filter_netns = cfg->netns;
 	skel->rodata->filter_pids = pid_filter;
 	skel->rodata->use_hash_storage = at->hash_storage;
+	skel->rodata->tls_capture = !cfg->tls_off;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)cfg->ringbuf_size);
 	skel->rodata->ringbuf_size = cfg->ringbuf_size;
 	if (!at->hash_storage)
@@ -255,6 +256,14 @@ int loader_trace_pid(struct loader *ld, pid_t pid)
 
 	return bpf_map__update_elem(ld->skel->maps.traced_tgids, &key, sizeof(key), &one, sizeof(one),
 				    BPF_ANY);
+}
+
+int loader_tls_port(struct loader *ld, uint16_t port)
+{
+	uint32_t key = port;
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(ld->skel->maps.tls_ports, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
 }
 
 uint64_t loader_lost_total(const struct loader *ld)

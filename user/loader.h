@@ -31,6 +31,8 @@ int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size
 int loader_ringbuf_fd(const struct loader *ld);
 /* Marks pid (and, from now on, its descendants) as traced. */
 int loader_trace_pid(struct loader *ld, pid_t pid);
+/* Marks port as TLS: the first write of connections to it is handed over. */
+int loader_tls_port(struct loader *ld, uint16_t port);
 /* Records the kernel failed to reserve, since loading. */
 uint64_t loader_lost_total(const struct loader *ld);
 void loader_stop(struct loader *ld);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "names.h"
 #include "output.h"
+#include "tls_track.h"
 
 #define POLL_MS 100
 #define COMMAND_GRACE_NS 1000000000ULL /* after COMMAND exits, wait this long for its closes */
@@ -61,6 +62,7 @@ struct run {
 	struct collector col;
 	struct command cmd;
 	struct ring_buffer *rb;
+	struct tls_track *tls;
 	uint64_t lost_reported;
 	bool have_cmd;
 	bool quiet; /* stdout was closed by the reader */
@@ -95,6 +97,7 @@ static int run_loop(struct run *r)
 			return TV_EXIT_RUNTIME;
 		}
 		report_lost(r);
+		collector_tick(&r->col, now);
 		if (stdout_broken()) {
 			r->quiet = true;
 			return TV_EXIT_OK;
@@ -112,6 +115,19 @@ static int run_loop(struct run *r)
 			if (!collector_open_selected(&r->col) || now - cmd_done_at >= COMMAND_GRACE_NS)
 				return TV_EXIT_OK;
 		}
+	}
+}
+
+/* Lets running TLS checks finish (they have their own deadline), so that
+ * the connections waiting on them are reported with the result. */
+static void wait_tls_checks(struct run *r)
+{
+	uint64_t limit = clock_mono_now_ns() + (uint64_t)(r->cfg.tls_timeout_ms + 1000) * 1000000ULL;
+
+	while (collector_tls_busy(&r->col) && clock_mono_now_ns() < limit) {
+		ring_buffer__poll(r->rb, 50);
+		ring_buffer__consume(r->rb);
+		collector_tick(&r->col, clock_mono_now_ns());
 	}
 }
 
@@ -173,17 +189,31 @@ int main(int argc, char **argv)
 	if (r.have_cmd)
 		loader_trace_pid(&r.ld, r.cmd.pid);
 
+	if (!r.cfg.tls_off) {
+		r.tls = tls_track_new(&r.cfg, err, sizeof(err));
+		if (!r.tls) {
+			fprintf(stderr, "tcpvitals: %s\n", err);
+			rc = TV_EXIT_USAGE;
+			goto out;
+		}
+		for (int i = 0; i < tls_default_nports; i++)
+			loader_tls_port(&r.ld, tls_default_ports[i]);
+		for (int i = 0; i < r.cfg.ntls_ports; i++)
+			loader_tls_port(&r.ld, r.cfg.tls_ports[i]);
+	}
 	names = reason_names_load(NULL);
 	r.out.ops = r.cfg.json ? &output_json_ops : &output_text_ops;
 	r.out.f = stdout;
 	r.out.names = names;
 	r.out.all = r.cfg.all;
+	r.out.tls_warn_days = r.cfg.tls_warn_days;
 	clock_init(&r.out.clk);
 	if (collector_init(&r.col, &r.cfg, &r.out, MAX_CONNS)) {
 		fprintf(stderr, "tcpvitals: out of memory\n");
 		rc = TV_EXIT_RUNTIME;
 		goto out;
 	}
+	r.col.tls = r.tls;
 	r.rb = ring_buffer__new(loader_ringbuf_fd(&r.ld), on_ring_record, &r.col, NULL);
 	if (!r.rb) {
 		fprintf(stderr, "tcpvitals: cannot open the ring buffer: %s\n", strerror(errno));
@@ -214,6 +244,8 @@ int main(int argc, char **argv)
 	if (!r.quiet) {
 		ring_buffer__consume(r.rb);
 		report_lost(&r);
+		if (!stop_signal)
+			wait_tls_checks(&r);
 		collector_finish(&r.col);
 		r.col.stats.lost = r.lost_reported;
 		r.out.ops->stop(&r.out, clock_mono_now_ns(), &r.col.stats);
@@ -226,6 +258,7 @@ int main(int argc, char **argv)
 			rc = command_exit_code(&r.cmd);
 	}
 out:
+	tls_track_free(r.tls);
 	ring_buffer__free(r.rb);
 	loader_stop(&r.ld);
 	collector_free(&r.col);

@@ -9,6 +9,7 @@
 #include "conn_table.h"
 #include "names.h"
 #include "record.h"
+#include "tls_check.h"
 
 struct start_info {
 	const char *version;
@@ -42,6 +43,8 @@ struct output_ops {
 	void (*record)(struct output *o, const struct conn *c, const union tv_record *r);
 	/* close is NULL for a connection still open when tracing stopped */
 	void (*conn_end)(struct output *o, const struct conn *c, const union tv_record *close);
+	/* a TLS check's result for connection c (cached: an earlier check's) */
+	void (*tls)(struct output *o, struct conn *c, const struct tls_result *res, bool cached);
 	void (*lost)(struct output *o, uint64_t ts_ns, uint64_t records);
 	void (*stop)(struct output *o, uint64_t ts_ns, const struct stop_info *si);
 };
@@ -52,6 +55,7 @@ struct output {
 	struct tv_clock clk;
 	const struct reason_names *names;
 	bool all; /* text: also connections without anomalies */
+	int tls_warn_days;
 };
 
 extern const struct output_ops output_json_ops;
@@ -61,5 +65,8 @@ extern const struct output_ops output_text_ops;
 void format_addr(const struct tv_conn *c, bool remote, char *buf, size_t len);
 const char *family_name(const struct tv_conn *c);
 const char *dir_name(const struct tv_conn *c);
+/* Earliest not_after over n certificates, 0 if none. */
+int64_t tls_earliest_expiry(const struct tls_cert *certs, int n);
+void format_date(int64_t unix_s, bool with_time, char *buf, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <string.h>
+#include <time.h>
 #include "output.h"
 
 void format_addr(const struct tv_conn *c, bool remote, char *buf, size_t len)
@@ -22,4 +23,23 @@ const char *dir_name(const struct tv_conn *c)
 	case TV_DIR_IN: return "in";
 	default: return "unknown";
 	}
+}
+
+int64_t tls_earliest_expiry(const struct tls_cert *certs, int n)
+{
+	int64_t e = 0;
+
+	for (int i = 0; i < n; i++)
+		if (certs[i].not_after && (!e || certs[i].not_after < e))
+			e = certs[i].not_after;
+	return e;
+}
+
+void format_date(int64_t unix_s, bool with_time, char *buf, size_t len)
+{
+	time_t t = (time_t)unix_s;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, with_time ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d", &tm);
 }

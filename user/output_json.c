@@ -1,5 +1,6 @@
 /* JSON Lines: one object per record, written as records arrive. */
 #include <string.h>
+#include <time.h>
 #include "json.h"
 #include "output.h"
 
@@ -32,6 +33,90 @@ static void write_conn_keys(struct jw *w, const struct tv_conn *id)
 	jw_str(w, "raddr", addr);
 	jw_u64(w, "rport", id->dport);
 	jw_str(w, "dir", dir_name(id));
+}
+
+static void write_date(struct jw *w, const char *key, int64_t unix_s)
+{
+	char buf[32];
+
+	if (!unix_s) {
+		jw_null(w, key);
+		return;
+	}
+	format_date(unix_s, true, buf, sizeof(buf));
+	jw_str(w, key, buf);
+}
+
+static void write_chain(struct jw *w, const char *key, const struct tls_cert *certs, int n, int64_t now)
+{
+	jw_open(w, key, '[');
+	for (int i = 0; i < n; i++) {
+		const struct tls_cert *c = &certs[i];
+		int64_t left = c->not_after - now;
+
+		jw_open(w, NULL, '{');
+		jw_u64(w, "depth", (uint64_t)i);
+		jw_str(w, "subject", c->subject);
+		jw_str(w, "issuer", c->issuer);
+		jw_str(w, "serial", c->serial);
+		write_date(w, "not_before", c->not_before);
+		write_date(w, "not_after", c->not_after);
+		/* whole days, rounded down: -1 on the first day past expiry */
+		jw_i64(w, "days_left", left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
+		jw_str(w, "sha256", c->sha256);
+		jw_bool(w, "self_signed", c->self_signed);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+static void json_tls(struct output *o, struct conn *c, const struct tls_result *res, bool cached)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct jw w;
+
+	jw_begin(&w, o->f);
+	jw_str(&w, "type", "tls");
+	write_ts(o, &w, clock_mono_now_ns());
+	write_conn_keys(&w, &c->id);
+	jw_str(&w, "server_name", res->key.sni[0] ? res->key.sni : NULL);
+	jw_str(&w, "sni_source", tls_sni_source_name(res->sni_source));
+	jw_str(&w, "result", tls_result_name(res->result));
+	jw_str(&w, "version", res->version[0] ? res->version : NULL);
+	jw_str(&w, "cipher", res->cipher[0] ? res->cipher : NULL);
+	jw_open(&w, "verify_errors", '[');
+	for (int i = 0; i < res->nerrors; i++) {
+		jw_open(&w, NULL, '{');
+		jw_u64(&w, "depth", (uint64_t)res->errors[i].depth);
+		jw_u64(&w, "code", (uint64_t)res->errors[i].code);
+		jw_str(&w, "text", res->errors[i].text);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	if (res->nchain)
+		jw_bool(&w, "hostname_match", res->hostname_match);
+	else
+		jw_null(&w, "hostname_match");
+	write_chain(&w, "chain", res->chain, res->nchain, now);
+	if (res->has_verified)
+		write_chain(&w, "verified_chain", res->verified, res->nverified, now);
+	else
+		jw_null(&w, "verified_chain");
+	write_date(&w, "earliest_expiry", tls_earliest_expiry(res->chain, res->nchain));
+	write_date(&w, "verified_earliest_expiry",
+		   res->has_verified ? tls_earliest_expiry(res->verified, res->nverified) : 0);
+	if (res->has_alert) {
+		jw_open(&w, "alert", '{');
+		jw_str(&w, "side", res->alert_side);
+		jw_str(&w, "description", res->alert);
+		jw_close(&w, '}');
+	} else {
+		jw_null(&w, "alert");
+	}
+	jw_str(&w, "error", res->error[0] ? res->error : NULL);
+	jw_u64(&w, "duration_ms", (uint64_t)res->duration_ms);
+	jw_bool(&w, "cached", cached);
+	jw_end(&w);
 }
 
 static void json_start(struct output *o, const struct start_info *si)
@@ -128,6 +213,13 @@ static void json_record(struct output *o, const struct conn *c, const union tv_r
 		jw_u64(&w, "drops", cl->drops);
 		jw_u64(&w, "srtt_us", cl->srtt_us);
 		jw_u64(&w, "rttvar_us", cl->rttvar_us);
+		if (c && c->tls.present) {
+			jw_open(&w, "tls", '{');
+			jw_str(&w, "result", tls_result_name(c->tls.result));
+			jw_str(&w, "server_name", c->tls.server_name[0] ? c->tls.server_name : NULL);
+			write_date(&w, "earliest_expiry", c->tls.earliest_expiry);
+			jw_close(&w, '}');
+		}
 		break;
 	}
 	}
@@ -170,6 +262,7 @@ const struct output_ops output_json_ops = {
 	.start = json_start,
 	.record = json_record,
 	.conn_end = json_conn_end,
+	.tls = json_tls,
 	.lost = json_lost,
 	.stop = json_stop,
 };

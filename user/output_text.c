@@ -1,6 +1,8 @@
 /* Text: one timeline block per connection, printed when it closes. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "output.h"
 
 static void endpoint(const struct tv_conn *id, bool remote, char *buf, size_t len)
@@ -121,6 +123,62 @@ static void print_close(struct output *o, const struct conn *c, const union tv_r
 		cl->rttvar_us / 1e3);
 }
 
+static const char *cert_role(int depth, int n)
+{
+	return depth == 0 ? "leaf" : depth == n - 1 ? "root" : "intermediate";
+}
+
+/* tls  NAME: chain verified; leaf expires 2027-04-20 (in 510 d), intermediate 2028-11-07, ... */
+static void text_tls(struct output *o, struct conn *c, const struct tls_result *res, bool cached)
+{
+	const struct tls_cert *certs = res->has_verified ? res->verified : res->chain;
+	int n = res->has_verified ? res->nverified : res->nchain;
+	int64_t now = (int64_t)time(NULL), soonest = tls_earliest_expiry(res->chain, res->nchain);
+	char line[1024], date[32], addr[64];
+	size_t len = 0;
+
+	format_addr(&c->id, true, addr, sizeof(addr));
+#define ADD(...) len += (size_t)snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0, __VA_ARGS__)
+	ADD("tls  %s: ", res->key.sni[0] ? res->key.sni : addr);
+	switch (res->result) {
+	case TLS_RESULT_OK:
+		ADD("chain verified");
+		break;
+	case TLS_RESULT_VERIFY_FAILED:
+		ADD("verification failed:");
+		for (int i = 0; i < res->nerrors; i++)
+			ADD("%s %s (depth %d)", i ? "," : "", res->errors[i].text, res->errors[i].depth);
+		if (!res->hostname_match)
+			ADD(", name does not match the certificate");
+		break;
+	default:
+		ADD("%s: %s", tls_result_name(res->result), res->error);
+	}
+	for (int i = 0; i < n; i++) {
+		int64_t days = (certs[i].not_after - now) / 86400;
+
+		format_date(certs[i].not_after, false, date, sizeof(date));
+		if (certs[i].not_after < now)
+			ADD("%s %s expired %s (%lld d ago)", i ? "," : ";", cert_role(i, n), date,
+			    (long long)((now - certs[i].not_after) / 86400));
+		else if (i == 0)
+			ADD("; leaf expires %s (in %lld d)", date, (long long)days);
+		else
+			ADD(", %s %s", cert_role(i, n), date);
+		if (certs[i].not_before > now) {
+			format_date(certs[i].not_before, false, date, sizeof(date));
+			ADD(" (not valid before %s)", date);
+		}
+	}
+	if (soonest > now && soonest - now < (int64_t)o->tls_warn_days * 86400)
+		ADD("  !! a certificate expires within %d days", o->tls_warn_days);
+	if (cached)
+		ADD(" (cached)");
+#undef ADD
+	free(c->tls_line);
+	c->tls_line = strdup(line);
+}
+
 static void text_start(struct output *o, const struct start_info *si)
 {
 	int i;
@@ -160,6 +218,8 @@ static void text_conn_end(struct output *o, const struct conn *c, const union tv
 		print_event(o, c, &c->events[i]);
 	if (c->elided)
 		fprintf(o->f, "  %15s  ... %u more events not kept\n", "", c->elided);
+	if (c->tls_line)
+		fprintf(o->f, "  %15s  %s\n", "", c->tls_line);
 	if (close)
 		print_close(o, c, close);
 	fputc('\n', o->f);
@@ -187,6 +247,7 @@ const struct output_ops output_text_ops = {
 	.start = text_start,
 	.record = text_record,
 	.conn_end = text_conn_end,
+	.tls = text_tls,
 	.lost = text_lost,
 	.stop = text_stop,
 };

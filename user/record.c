@@ -13,6 +13,7 @@ static size_t record_size(uint16_t type)
 	case TV_REC_RESET: return sizeof(struct tv_rec_reset);
 	case TV_REC_DROP: return sizeof(struct tv_rec_drop);
 	case TV_REC_CLOSE: return sizeof(struct tv_rec_close);
+	case TV_REC_TLS_HELLO: return sizeof(struct tv_rec_tls_hello);
 	default: return 0;
 	}
 }
@@ -29,6 +30,7 @@ const char *record_type_name(uint16_t type)
 	case TV_REC_RESET: return "reset";
 	case TV_REC_DROP: return "drop";
 	case TV_REC_CLOSE: return "close";
+	case TV_REC_TLS_HELLO: return "tls_hello";
 	default: return "unknown";
 	}
 }
@@ -61,6 +63,10 @@ enum tv_decode_result record_decode(const void *data, size_t len, union tv_recor
 	if (hdr.size < want)
 		return TV_DECODE_SHORT;
 	memset(out, 0, sizeof(*out));
+	if (want > sizeof(*out)) {
+		out->hdr = hdr; /* large records are read in place, never copied */
+		return TV_DECODE_OK;
+	}
 	memcpy(out, data, want);
 	return TV_DECODE_OK;
 }

@@ -26,7 +26,8 @@ enum tv_decode_result {
 };
 
 /* Checks data/len and copies the record into out. Records longer than this
- * build knows (a newer kernel side) are accepted and truncated. */
+ * build knows (a newer kernel side) are accepted and truncated. A record
+ * larger than the union (TV_REC_TLS_HELLO) is checked but not copied. */
 enum tv_decode_result record_decode(const void *data, size_t len, union tv_record *out);
 const char *record_type_name(uint16_t type);
 const char *decode_result_name(enum tv_decode_result r);

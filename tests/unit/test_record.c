@@ -32,5 +32,10 @@ int main(void)
 	state.hdr.size = 200;
 	memcpy(big, &state, sizeof(state));
 	CHECK(record_decode(big, 200, &r) == TV_DECODE_OK, "a longer record of a known type");
+	static struct tv_rec_tls_hello hello = { .hdr = { .type = TV_REC_TLS_HELLO, .size = sizeof(hello) } };
+
+	CHECK(record_decode(&hello, sizeof(hello), &r) == TV_DECODE_OK && r.hdr.type == TV_REC_TLS_HELLO,
+	      "a ClientHello record is checked and its header handed back");
+	CHECK(record_decode(&hello, sizeof(hello) - 100, &r) != TV_DECODE_OK, "a short ClientHello record is rejected");
 	UNIT_EXIT();
 }

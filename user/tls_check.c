@@ -1,0 +1,495 @@
+/*
+ * The check an expert would run by hand (openssl s_client -connect ADDR:PORT
+ * -servername NAME), from the network namespace of the connection it checks,
+ * with one hard deadline, recording every verification error with its depth.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include "tls_check.h"
+
+#define MAX_CERT_LIST (100 * 1024) /* bytes of certificates a server may send */
+#define MAX_VERIFY_DEPTH 8
+
+struct queued {
+	struct tls_job job;
+};
+
+struct done {
+	struct tls_result *res;
+	uint64_t tag;
+	struct done *next;
+};
+
+struct tls_checker {
+	SSL_CTX *ctx;
+	struct tls_options opt;
+	pthread_t *threads;
+	int nthreads;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct queued *q; /* ring of opt.queue jobs */
+	int qhead, qlen, running;
+	bool stopping;
+	struct done *done_head, *done_tail;
+	int own_netns; /* fd of the tracer's namespace, to return to */
+};
+
+static int ex_result_idx = -1;
+
+const char *tls_result_name(enum tls_result_kind r)
+{
+	switch (r) {
+	case TLS_RESULT_OK: return "ok";
+	case TLS_RESULT_VERIFY_FAILED: return "verify_failed";
+	case TLS_RESULT_HANDSHAKE_FAILED: return "handshake_failed";
+	case TLS_RESULT_TIMEOUT: return "timeout";
+	case TLS_RESULT_REFUSED: return "refused";
+	case TLS_RESULT_NOT_TLS: return "not_tls";
+	case TLS_RESULT_ERROR: return "error";
+	}
+	return "error";
+}
+
+const char *tls_sni_source_name(enum tls_sni_source s)
+{
+	switch (s) {
+	case TLS_SNI_CLIENT_HELLO: return "client_hello";
+	case TLS_SNI_OPTION: return "option";
+	default: return "none";
+	}
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keeps going after a verification error so that every error is recorded. */
+static int verify_cb(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct tls_result *res = ssl ? SSL_get_ex_data(ssl, ex_result_idx) : NULL;
+	int code = X509_STORE_CTX_get_error(store);
+
+	if (!ok && res && res->nerrors < TLS_MAX_ERRORS) {
+		struct tls_verify_error *e = &res->errors[res->nerrors++];
+
+		e->depth = X509_STORE_CTX_get_error_depth(store);
+		e->code = code;
+		snprintf(e->text, sizeof(e->text), "%s", X509_verify_cert_error_string(code));
+	}
+	return 1;
+}
+
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	struct tls_result *res = SSL_get_ex_data(ssl, ex_result_idx);
+
+	/* close_notify is the orderly end, not a complaint */
+	if (!res || !(where & SSL_CB_ALERT) || res->has_alert || (ret & 0xff) == SSL_AD_CLOSE_NOTIFY)
+		return;
+	res->has_alert = true;
+	snprintf(res->alert_side, sizeof(res->alert_side), "%s", (where & SSL_CB_READ) ? "received" : "sent");
+	snprintf(res->alert, sizeof(res->alert), "%s", SSL_alert_desc_string_long(ret));
+}
+
+static void name_text(X509_NAME *name, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int n;
+
+	buf[0] = '\0';
+	if (!b)
+		return;
+	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	n = BIO_read(b, buf, (int)len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+}
+
+static int64_t asn1_unix(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!t || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static void cert_info(X509 *x, struct tls_cert *c)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	BIGNUM *bn;
+	char *hex;
+
+	memset(c, 0, sizeof(*c));
+	name_text(X509_get_subject_name(x), c->subject, sizeof(c->subject));
+	name_text(X509_get_issuer_name(x), c->issuer, sizeof(c->issuer));
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	hex = bn ? BN_bn2hex(bn) : NULL;
+	snprintf(c->serial, sizeof(c->serial), "%s", hex ? hex : "");
+	OPENSSL_free(hex);
+	BN_free(bn);
+	c->not_before = asn1_unix(X509_get0_notBefore(x));
+	c->not_after = asn1_unix(X509_get0_notAfter(x));
+	if (X509_digest(x, EVP_sha256(), md, &mdlen))
+		for (unsigned i = 0; i < mdlen && i < 32; i++)
+			sprintf(c->sha256 + 2 * i, "%02x", md[i]);
+	c->self_signed = X509_self_signed(x, 0) == 1;
+}
+
+/* Waits for fd until the deadline; 0 ready, -1 timed out. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		struct pollfd p = { .fd = fd, .events = events };
+		int n;
+
+		if (left <= 0)
+			return -1;
+		n = poll(&p, 1, (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static int connect_deadline(const struct tls_key *k, int64_t deadline, struct tls_result *res)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int fd, err = 0;
+	socklen_t el = sizeof(err);
+
+	if (k->family == 6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, k->addr, 16);
+		s6->sin6_port = htons(k->port);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, k->addr, 4);
+		s4->sin_port = htons(k->port);
+		sl = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		res->result = TLS_RESULT_ERROR;
+		snprintf(res->error, sizeof(res->error), "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
+		return fd;
+	if (errno != EINPROGRESS) {
+		err = errno;
+	} else if (wait_fd(fd, POLLOUT, deadline)) {
+		res->result = TLS_RESULT_TIMEOUT;
+		snprintf(res->error, sizeof(res->error), "no TCP connection within the deadline");
+		close(fd);
+		return -1;
+	} else {
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+	}
+	if (!err)
+		return fd;
+	res->result = err == ECONNREFUSED ? TLS_RESULT_REFUSED : TLS_RESULT_HANDSHAKE_FAILED;
+	snprintf(res->error, sizeof(res->error), "connect: %s", strerror(err));
+	close(fd);
+	return -1;
+}
+
+/* The handshake failed before the server said anything TLS-like. */
+static bool reason_is_not_tls(unsigned long e)
+{
+	int r = ERR_GET_REASON(e);
+
+	return r == SSL_R_WRONG_VERSION_NUMBER || r == SSL_R_PACKET_LENGTH_TOO_LONG ||
+	       r == SSL_R_UNKNOWN_PROTOCOL || r == SSL_R_HTTP_REQUEST || r == SSL_R_RECORD_LENGTH_MISMATCH;
+}
+
+static void handshake(struct tls_checker *tc, const struct tls_job *job, int fd, int64_t deadline,
+		      struct tls_result *res)
+{
+	const struct tls_key *k = &job->key;
+	SSL *ssl = SSL_new(tc->ctx);
+	X509_VERIFY_PARAM *param;
+	STACK_OF(X509) *chain;
+	X509 *leaf;
+	int r;
+
+	if (!ssl) {
+		res->result = TLS_RESULT_ERROR;
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		return;
+	}
+	SSL_set_fd(ssl, fd);
+	SSL_set_ex_data(ssl, ex_result_idx, res);
+	SSL_set_info_callback(ssl, info_cb);
+	param = SSL_get0_param(ssl);
+	if (k->sni[0]) {
+		SSL_set_tlsext_host_name(ssl, k->sni);
+		X509_VERIFY_PARAM_set1_host(param, k->sni, 0);
+	} else {
+		X509_VERIFY_PARAM_set1_ip(param, k->addr, k->family == 6 ? 16 : 4);
+	}
+	ERR_clear_error();
+	for (;;) {
+		r = SSL_connect(ssl);
+		if (r == 1)
+			break;
+		int e = SSL_get_error(ssl, r);
+
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			if (wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) == 0)
+				continue;
+			res->result = TLS_RESULT_TIMEOUT;
+			snprintf(res->error, sizeof(res->error), "no TLS handshake within the deadline");
+			break;
+		}
+		unsigned long ee = ERR_peek_last_error();
+
+		if (ee) {
+			res->result = reason_is_not_tls(ee) && !res->nchain ? TLS_RESULT_NOT_TLS
+									  : TLS_RESULT_HANDSHAKE_FAILED;
+			ERR_error_string_n(ee, res->error, sizeof(res->error));
+		} else {
+			res->result = TLS_RESULT_HANDSHAKE_FAILED;
+			snprintf(res->error, sizeof(res->error), "%s",
+				 e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN
+					 ? "the server closed the connection during the handshake"
+					 : "handshake failed");
+		}
+		break;
+	}
+	/* the chain as sent is there even when the handshake failed after it */
+	chain = SSL_get_peer_cert_chain(ssl);
+	for (int i = 0; chain && i < sk_X509_num(chain) && res->nchain < TLS_MAX_CHAIN; i++)
+		cert_info(sk_X509_value(chain, i), &res->chain[res->nchain++]);
+	leaf = SSL_get0_peer_certificate(ssl);
+	if (leaf)
+		res->hostname_match = k->sni[0] ? X509_check_host(leaf, k->sni, 0, 0, NULL) == 1
+						: X509_check_ip(leaf, k->addr, k->family == 6 ? 16 : 4, 0) == 1;
+	if (r == 1) {
+		snprintf(res->version, sizeof(res->version), "%s", SSL_get_version(ssl));
+		snprintf(res->cipher, sizeof(res->cipher), "%s", SSL_get_cipher_name(ssl));
+		if (res->nerrors == 0 && SSL_get_verify_result(ssl) == X509_V_OK) {
+			STACK_OF(X509) *v = SSL_get0_verified_chain(ssl);
+
+			res->result = TLS_RESULT_OK;
+			res->has_verified = true;
+			for (int i = 0; v && i < sk_X509_num(v) && res->nverified < TLS_MAX_CHAIN; i++)
+				cert_info(sk_X509_value(v, i), &res->verified[res->nverified++]);
+		} else {
+			res->result = TLS_RESULT_VERIFY_FAILED;
+		}
+		SSL_shutdown(ssl);
+	}
+	SSL_free(ssl);
+}
+
+static void check_one(struct tls_checker *tc, const struct tls_job *job, struct tls_result *res)
+{
+	int64_t start = now_ms(), deadline = start + tc->opt.timeout_ms;
+	int fd;
+
+	res->key = job->key;
+	res->sni_source = job->sni_source;
+	/* namespaces are per thread: this worker moves, the collector stays */
+	if (job->netns_fd >= 0 && setns(job->netns_fd, CLONE_NEWNET) != 0) {
+		res->result = TLS_RESULT_ERROR;
+		snprintf(res->error, sizeof(res->error), "cannot enter the connection's network namespace: %s",
+			 strerror(errno));
+		return;
+	}
+	fd = connect_deadline(&job->key, deadline, res);
+	if (fd >= 0) {
+		handshake(tc, job, fd, deadline, res);
+		close(fd);
+	}
+	if (job->netns_fd >= 0 && setns(tc->own_netns, CLONE_NEWNET) != 0)
+		abort(); /* a worker left in another namespace would check the wrong hosts */
+	res->duration_ms = (double)(now_ms() - start);
+}
+
+static void *worker(void *arg)
+{
+	struct tls_checker *tc = arg;
+
+	for (;;) {
+		struct tls_job job;
+		struct tls_result *res;
+		struct done *d;
+
+		pthread_mutex_lock(&tc->lock);
+		while (!tc->qlen && !tc->stopping)
+			pthread_cond_wait(&tc->wake, &tc->lock);
+		if (tc->stopping) {
+			pthread_mutex_unlock(&tc->lock);
+			return NULL;
+		}
+		job = tc->q[tc->qhead].job;
+		tc->qhead = (tc->qhead + 1) % tc->opt.queue;
+		tc->qlen--;
+		tc->running++;
+		pthread_mutex_unlock(&tc->lock);
+
+		res = calloc(1, sizeof(*res));
+		d = calloc(1, sizeof(*d));
+		if (res && d)
+			check_one(tc, &job, res);
+		if (job.netns_fd >= 0)
+			close(job.netns_fd);
+
+		pthread_mutex_lock(&tc->lock);
+		tc->running--;
+		if (res && d) {
+			d->res = res;
+			d->tag = job.tag;
+			if (tc->done_tail)
+				tc->done_tail->next = d;
+			else
+				tc->done_head = d;
+			tc->done_tail = d;
+		} else {
+			free(res);
+			free(d);
+		}
+		pthread_mutex_unlock(&tc->lock);
+	}
+}
+
+struct tls_checker *tls_checker_new(const struct tls_options *opt, char *err, size_t errlen)
+{
+	struct tls_checker *tc = calloc(1, sizeof(*tc));
+
+	if (!tc) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	tc->opt = *opt;
+	tc->own_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	tc->ctx = SSL_CTX_new(TLS_client_method());
+	tc->q = calloc((size_t)opt->queue, sizeof(*tc->q));
+	tc->threads = calloc((size_t)opt->workers, sizeof(*tc->threads));
+	if (ex_result_idx < 0)
+		ex_result_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (!tc->ctx || !tc->q || !tc->threads || tc->own_netns < 0) {
+		snprintf(err, errlen, "cannot set up the TLS checker");
+		tls_checker_free(tc);
+		return NULL;
+	}
+	SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_PEER, verify_cb);
+	SSL_CTX_set_verify_depth(tc->ctx, MAX_VERIFY_DEPTH);
+	SSL_CTX_set_max_cert_list(tc->ctx, MAX_CERT_LIST);
+	if (opt->ca_file ? !SSL_CTX_load_verify_locations(tc->ctx, opt->ca_file, NULL)
+			 : !SSL_CTX_set_default_verify_paths(tc->ctx)) {
+		snprintf(err, errlen, "cannot load trusted certificates%s%s; --ca-file takes a PEM file",
+			 opt->ca_file ? " from " : "", opt->ca_file ? opt->ca_file : "");
+		tls_checker_free(tc);
+		return NULL;
+	}
+	pthread_mutex_init(&tc->lock, NULL);
+	pthread_cond_init(&tc->wake, NULL);
+	for (int i = 0; i < opt->workers; i++)
+		if (pthread_create(&tc->threads[i], NULL, worker, tc) == 0)
+			tc->nthreads++;
+	return tc;
+}
+
+bool tls_checker_submit(struct tls_checker *tc, struct tls_job *job)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&tc->lock);
+	if (tc->qlen < tc->opt.queue) {
+		tc->q[(tc->qhead + tc->qlen) % tc->opt.queue].job = *job;
+		tc->qlen++;
+		ok = true;
+		pthread_cond_signal(&tc->wake);
+	}
+	pthread_mutex_unlock(&tc->lock);
+	if (!ok && job->netns_fd >= 0)
+		close(job->netns_fd);
+	return ok;
+}
+
+bool tls_checker_take(struct tls_checker *tc, struct tls_result **res, uint64_t *tag)
+{
+	struct done *d;
+
+	pthread_mutex_lock(&tc->lock);
+	d = tc->done_head;
+	if (d) {
+		tc->done_head = d->next;
+		if (!tc->done_head)
+			tc->done_tail = NULL;
+	}
+	pthread_mutex_unlock(&tc->lock);
+	if (!d)
+		return false;
+	*res = d->res;
+	*tag = d->tag;
+	free(d);
+	return true;
+}
+
+int tls_checker_busy(struct tls_checker *tc)
+{
+	int n;
+
+	pthread_mutex_lock(&tc->lock);
+	n = tc->qlen + tc->running;
+	pthread_mutex_unlock(&tc->lock);
+	return n;
+}
+
+void tls_checker_free(struct tls_checker *tc)
+{
+	if (!tc)
+		return;
+	if (tc->nthreads) {
+		pthread_mutex_lock(&tc->lock);
+		tc->stopping = true;
+		pthread_cond_broadcast(&tc->wake);
+		pthread_mutex_unlock(&tc->lock);
+		for (int i = 0; i < tc->nthreads; i++)
+			pthread_join(tc->threads[i], NULL);
+	}
+	while (tc->qlen) {
+		if (tc->q[tc->qhead].job.netns_fd >= 0)
+			close(tc->q[tc->qhead].job.netns_fd);
+		tc->qhead = (tc->qhead + 1) % tc->opt.queue;
+		tc->qlen--;
+	}
+	for (struct tls_result *r; tls_checker_take(tc, &r, &(uint64_t){ 0 });)
+		free(r);
+	if (tc->own_netns >= 0)
+		close(tc->own_netns);
+	SSL_CTX_free(tc->ctx);
+	free(tc->q);
+	free(tc->threads);
+	free(tc);
+}

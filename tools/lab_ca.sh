@@ -3,7 +3,7 @@
 #   ca_init DIR                       root (10 y) and intermediate (5 y) in DIR
 #   ca_leaf DIR NAME SAN START END [ISSUER]   a server certificate NAME.crt/.key for DNS:SAN,
 #                                     valid START..END (YYYYMMDDHHMMSSZ), signed by ISSUER
-#                                     (default: int); NAME.chain.pem = leaf + issuer
+#                                     (default: int); NAME.issuer.pem = the certificate above it
 #   ca_intermediate DIR NAME START END  another intermediate under the root
 #   ca_self DIR NAME SAN              a self-signed server certificate
 # Keys are P-256: quick to make.
@@ -72,7 +72,7 @@ ca_intermediate() {
 ca_leaf() {
 	local d=$1 name=$2 san=$3 start=$4 end=$5 issuer=${6:-int}
 	CA_SAN=$san ca_sign "$d" "$issuer" "$name" "$san" "$start" "$end" leaf_ext
-	cat "$d/$name.crt" "$d/$issuer.crt" > "$d/$name.chain.pem"
+	cp "$d/$issuer.crt" "$d/$name.issuer.pem"
 }
 
 ca_self() {
@@ -80,5 +80,4 @@ ca_self() {
 	ca_key "$d/$name.key"
 	openssl req -x509 -new -key "$d/$name.key" -subj "/CN=$san" -days 30 -addext "subjectAltName=DNS:$san" \
 		-out "$d/$name.crt" 2>/dev/null
-	cp "$d/$name.crt" "$d/$name.chain.pem"
 }

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Scenarios: TLS servers in a namespace with certificates from a lab CA (root,
+# intermediate, leaf): valid, expired leaf, expired intermediate, not yet
+# valid, self-signed, wrong name, a server that never answers, plain HTTP on a
+# TLS port, a server that demands a client certificate; clients curl, openssl
+# s_client and Python.
+# Expectations: each check reports what an expert would find by hand, with
+# dates equal to what openssl x509 -enddate prints and the server name each
+# client sent.
+source "$(dirname "$0")/common.sh"
+source "$LAB_ROOT/tools/lab_ca.sh"
+need_root
+
+ns=tvtls$$
+lab_ns "$ns"
+ca=$LAB_TMP/ca
+ca_init "$ca"
+ca_leaf "$ca" good media.example.test "$(ca_date '-1 day')" "$(ca_date '+400 days')"
+ca_leaf "$ca" expired old.example.test "$(ca_date '-400 days')" "$(ca_date '-20 days')"
+ca_intermediate "$ca" int_old "$(ca_date '-800 days')" "$(ca_date '-10 days')"
+ca_leaf "$ca" under_old under.example.test "$(ca_date '-100 days')" "$(ca_date '+100 days')" int_old
+ca_leaf "$ca" future new.example.test "$(ca_date '+10 days')" "$(ca_date '+400 days')"
+ca_leaf "$ca" other other.example.test "$(ca_date '-1 day')" "$(ca_date '+90 days')"
+ca_self "$ca" self self.example.test
+
+serve() { # PORT CERTNAME [s_server options]: the server sends its leaf and the issuer
+	local port=$1 name=$2 chain=()
+	shift 2
+	[ -f "$ca/$name.issuer.pem" ] && chain=(-cert_chain "$ca/$name.issuer.pem")
+	lab_bg ip netns exec "$ns" openssl s_server -quiet -www -accept "$port" -cert "$ca/$name.crt" \
+		-key "$ca/$name.key" "${chain[@]}" "$@" >/dev/null 2>&1
+	lab_wait_port "$ns" "$port"
+}
+serve 9441 good
+serve 9442 expired
+serve 9443 under_old
+serve 9444 future
+serve 9445 self
+serve 9446 other
+lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9447
+lab_wait_port "$ns" 9447
+mkdir -p "$LAB_TMP/www" && echo plain > "$LAB_TMP/www/index.html"
+lab_http "$ns" 127.0.0.1 9448 "$LAB_TMP/www"
+serve 9449 good -Verify 1
+lab_http "$ns" 127.0.0.1 9450 "$LAB_TMP/www"
+
+out=$LAB_TMP/tls.json
+ports=()
+for p in 9441 9442 9443 9444 9445 9446 9447 9448 9449; do ports+=(--tls-port $p); done
+lab_tracer "$out" --json --netns "/run/netns/$ns" "${ports[@]}" --ca-file "$ca/root.crt" --tls-timeout 1500
+
+get() { # NAME PORT: curl https://NAME:PORT/ inside the namespace
+	ip netns exec "$ns" curl -s -o /dev/null -m 3 --cacert "$ca/root.crt" --resolve "$1:$2:127.0.0.1" "https://$1:$2/"
+}
+get media.example.test 9441
+check_eq "valid: curl itself succeeds" 0 $?
+get old.example.test 9442
+get under.example.test 9443
+get new.example.test 9444
+get self.example.test 9445
+get wrong.example.test 9446
+get plain.example.test 9448
+get media.example.test 9449
+# the silent server: while its check waits out the deadline, other connections go on
+get quiet.example.test 9447 &
+quiet=$!
+sleep 0.3
+ip netns exec "$ns" curl -s -o /dev/null http://127.0.0.1:9450/
+wait $quiet
+echo | ip netns exec "$ns" timeout 3 openssl s_client -connect 127.0.0.1:9441 -servername shop.example.test >/dev/null 2>&1
+ip netns exec "$ns" "$PY" -c '
+import socket, ssl
+s = socket.create_connection(("127.0.0.1", 9441))
+try: ssl.create_default_context().wrap_socket(s, server_hostname="api.example.test")
+except Exception: pass' 2>/dev/null
+sleep 2.5
+lab_tracer_stop
+
+tls() { # PORT SNI JQ: over the tls record of the client's connection to PORT with SNI
+	jqs "$out" -r --argjson p "$1" --arg n "$2" "[.[]|select(.type==\"tls\" and .rport==\$p and .server_name==\$n)][0]|$3"
+}
+enddate() { date -u -d "$(openssl x509 -enddate -noout -in "$ca/$1.crt" | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ; }
+has_error() { # PORT SNI DEPTH CODE
+	tls "$1" "$2" "any(.verify_errors[]; .depth==$3 and .code==$4)"
+}
+
+check_eq "valid: result" ok "$(tls 9441 media.example.test .result)"
+check_eq "valid: server name from curl's ClientHello" client_hello "$(tls 9441 media.example.test .sni_source)"
+check_eq "valid: chain as sent (leaf, intermediate)" 2 "$(tls 9441 media.example.test '.chain|length')"
+check_eq "valid: verified chain ends at the root" "3 true" "$(tls 9441 media.example.test '"\(.verified_chain|length) \(.verified_chain[2].self_signed)"')"
+check_eq "valid: leaf not_after = openssl x509 -enddate" "$(enddate good)" "$(tls 9441 media.example.test '.chain[0].not_after')"
+check_eq "valid: intermediate not_after = openssl x509 -enddate" "$(enddate int)" "$(tls 9441 media.example.test '.chain[1].not_after')"
+check_eq "valid: root not_after = openssl x509 -enddate" "$(enddate root)" "$(tls 9441 media.example.test '.verified_chain[2].not_after')"
+check_eq "valid: earliest expiry is the leaf's" "$(enddate good)" "$(tls 9441 media.example.test .earliest_expiry)"
+check_eq "valid: hostname matches" true "$(tls 9441 media.example.test .hostname_match)"
+check_eq "valid: protocol version" TLSv1.3 "$(tls 9441 media.example.test .version)"
+check_eq "valid: the close carries the result" "ok media.example.test $(enddate good)" \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .rport==9441 and .tls.server_name=="media.example.test")][0].tls|"\(.result) \(.server_name) \(.earliest_expiry)"')"
+
+check_eq "expired leaf: verify_failed" verify_failed "$(tls 9442 old.example.test .result)"
+check_eq "expired leaf: certificate has expired at depth 0" true "$(has_error 9442 old.example.test 0 10)"
+check_eq "expired leaf: not_after = openssl x509 -enddate" "$(enddate expired)" "$(tls 9442 old.example.test '.chain[0].not_after')"
+check_eq "expired leaf: days_left is negative" true "$(tls 9442 old.example.test '.chain[0].days_left < 0')"
+check_eq "expired intermediate: certificate has expired at depth 1" true "$(has_error 9443 under.example.test 1 10)"
+check_eq "expired intermediate: its not_after" "$(enddate int_old)" "$(tls 9443 under.example.test '.chain[1].not_after')"
+check_eq "not yet valid: certificate is not yet valid at depth 0" true "$(has_error 9444 new.example.test 0 9)"
+check_eq "self-signed: error 18 at depth 0" true "$(has_error 9445 self.example.test 0 18)"
+check_eq "self-signed: marked self_signed, nothing verified" "true null" "$(tls 9445 self.example.test '"\(.chain[0].self_signed) \(.verified_chain)"')"
+check_eq "wrong name: hostname mismatch (62) and hostname_match false" "true false" \
+	"$(tls 9446 wrong.example.test '"\(any(.verify_errors[]; .code==62)) \(.hostname_match)"')"
+check_eq "plain HTTP on a TLS port: not_tls" not_tls "$(tls 9448 plain.example.test .result)"
+check_eq "client certificate demanded: the chain is still reported" "$(enddate good)" \
+	"$(tls 9449 media.example.test '.chain[0].not_after')"
+check_eq "silent server: timeout" timeout "$(tls 9447 quiet.example.test .result)"
+check_eq "silent server: within the deadline plus 0.5 s" true "$(tls 9447 quiet.example.test '.duration_ms <= 2000')"
+check_eq "silent server: other connections reported meanwhile" true \
+	"$(jqs "$out" '(map(.type=="close" and .rport==9450)|index(true)) < (map(.type=="tls" and .rport==9447)|index(true))')"
+check_eq "openssl s_client: its -servername captured" client_hello "$(tls 9441 shop.example.test .sni_source)"
+check_eq "python: its server_hostname captured" client_hello "$(tls 9441 api.example.test .sni_source)"
+check_eq "the checker's own connections are not reported" 0 \
+	"$(jqs "$out" --argjson me "$LAB_TRACER_PID" '[.[]|select(.pid==$me)]|length')"
+check_json_lines "$out"
+finish

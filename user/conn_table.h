@@ -32,6 +32,7 @@ struct conn {
 	uint32_t elided;       /* events past TV_CONN_MAX_EVENTS */
 	bool tls_requested;
 	bool tls_pending;          /* a check runs; the close waits for it */
+	uint8_t tls_sni_source;    /* enum tls_sni_source: where this connection's name came from */
 	uint64_t tls_wait_until_ns; /* a TLS port: check without a ClientHello after this */
 	struct tls_summary tls;
 	char *tls_line;            /* the text output's line */

@@ -80,7 +80,7 @@ static void json_tls(struct output *o, struct conn *c, const struct tls_result *
 	write_ts(o, &w, clock_mono_now_ns());
 	write_conn_keys(&w, &c->id);
 	jw_str(&w, "server_name", res->key.sni[0] ? res->key.sni : NULL);
-	jw_str(&w, "sni_source", tls_sni_source_name(res->sni_source));
+	jw_str(&w, "sni_source", tls_sni_source_name(c->tls_sni_source));
 	jw_str(&w, "result", tls_result_name(res->result));
 	jw_str(&w, "version", res->version[0] ? res->version : NULL);
 	jw_str(&w, "cipher", res->cipher[0] ? res->cipher : NULL);

@@ -120,7 +120,7 @@ const char *tls_track_option_name(const struct tls_track *tt, const struct tv_co
 static bool forbidden(const struct tv_conn *id)
 {
 	static const uint8_t md4[4] = { 169, 254, 169, 254 };
-	static const uint8_t md6[16] = { 0xfd, 0x00, 0x0e, 0xc2, [15] = 0x54 }; /* fd00:ec2::254 */
+	static const uint8_t md6[16] = { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54 }; /* fd00:ec2::254 */
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 
 	if (id->family == 4)

@@ -47,7 +47,8 @@ lab_http "$ns" 127.0.0.1 9450 "$LAB_TMP/www"
 out=$LAB_TMP/tls.json
 ports=()
 for p in 9441 9442 9443 9444 9445 9446 9447 9448 9449; do ports+=(--tls-port $p); done
-lab_tracer "$out" --json --netns "/run/netns/$ns" "${ports[@]}" --ca-file "$ca/root.crt" --tls-timeout 1500
+lab_tracer "$out" --json --netns "/run/netns/$ns" "${ports[@]}" --ca-file "$ca/root.crt" --tls-timeout 1500 \
+	--tls-name 127.0.0.1:9441=media.example.test
 
 get() { # NAME PORT: curl https://NAME:PORT/ inside the namespace
 	ip netns exec "$ns" curl -s -o /dev/null -m 3 --cacert "$ca/root.crt" --resolve "$1:$2:127.0.0.1" "https://$1:$2/"
@@ -67,6 +68,15 @@ quiet=$!
 sleep 0.3
 ip netns exec "$ns" curl -s -o /dev/null http://127.0.0.1:9450/
 wait $quiet
+get media.example.test 9441 # the same endpoint again: from the cache
+# clients that connect and write nothing: checked after a moment, with --tls-name or the address
+silent_client() { ip netns exec "$ns" "$PY" -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2]))); time.sleep(1.6); s.close()' "$@"; }
+silent_client 127.0.0.1 9441 &
+s1=$!
+silent_client 127.0.0.2 9441 &
+wait $s1 $!
 echo | ip netns exec "$ns" timeout 3 openssl s_client -connect 127.0.0.1:9441 -servername shop.example.test >/dev/null 2>&1
 ip netns exec "$ns" "$PY" -c '
 import socket, ssl
@@ -117,7 +127,29 @@ check_eq "silent server: other connections reported meanwhile" true \
 	"$(jqs "$out" '(map(.type=="close" and .rport==9450)|index(true)) < (map(.type=="tls" and .rport==9447)|index(true))')"
 check_eq "openssl s_client: its -servername captured" client_hello "$(tls 9441 shop.example.test .sni_source)"
 check_eq "python: its server_hostname captured" client_hello "$(tls 9441 api.example.test .sni_source)"
+check_eq "a second connection gets the cached result" "false true" \
+	"$(jqs "$out" -r '[.[]|select(.type=="tls" and .rport==9441 and .server_name=="media.example.test" and .sni_source=="client_hello")]|"\(.[0].cached) \(.[1].cached)"')"
+check_eq "no ClientHello: the --tls-name name is checked" "option ok" \
+	"$(jqs "$out" -r '[.[]|select(.type=="tls" and .raddr=="127.0.0.1" and .sni_source=="option")][0]|"\(.sni_source) \(.result)"')"
+check_eq "no ClientHello, no --tls-name: checked against the address, which the leaf does not name" "none false true" \
+	"$(jqs "$out" -r '[.[]|select(.type=="tls" and .raddr=="127.0.0.2")][0]|"\(.sni_source) \(.hostname_match) \(.server_name == null)"')"
 check_eq "the checker's own connections are not reported" 0 \
 	"$(jqs "$out" --argjson me "$LAB_TRACER_PID" '[.[]|select(.pid==$me)]|length')"
 check_json_lines "$out"
+
+# text: the timeline's tls line; --tls-check off: no checks at all
+txt=$LAB_TMP/tls.txt
+lab_tracer "$txt" --all --netns "/run/netns/$ns" --tls-port 9441 --ca-file "$ca/root.crt"
+get media.example.test 9441
+sleep 1
+lab_tracer_stop
+check "text: the tls line names the chain and its dates" grep -q \
+	"tls  media.example.test: chain verified; leaf expires $(enddate good | cut -dT -f1) (in [0-9]* d), intermediate $(enddate int | cut -dT -f1), root $(enddate root | cut -dT -f1)" "$txt"
+off=$LAB_TMP/off.json
+lab_tracer "$off" --json --netns "/run/netns/$ns" --tls-port 9441 --tls-check off
+get media.example.test 9441
+sleep 1
+lab_tracer_stop
+check_eq "--tls-check off: no tls records, one client connection" "0 1" \
+	"$(jqs "$off" -r '"\([.[]|select(.type=="tls")]|length) \([.[]|select(.type=="close" and .rport==9441)]|length)"')"
 finish

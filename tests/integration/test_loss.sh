@@ -51,6 +51,8 @@ run_download() { # NAME ADDR URLHOST FILE [TRACER OPTIONS...]
 		"$(jqs "$out" --argjson k $((d1 - d0)) '([.[]|select(.type=="dup")|.count]|add // 0) <= $k')"
 	[ $((r1 - r0)) -gt 0 ] && ok "$family: the path really lost segments ($((r1 - r0)) retransmitted)" \
 		|| not_ok "$family: no retransmissions: the loss rule did not bite"
+	check_eq "$family: retransmit kinds come from the socket's state, fast ones among them" true \
+		"$(jqs "$out" '[.[]|select(.type=="retransmit")|.kind] | all(IN("fast","rto","tlp","syn","synack","other")) and any(.=="fast")')"
 	check_eq "$family: curl's close has curl's pid and comm" "$pid curl" \
 		"$(jqs "$out" -r --arg p "$port" '[.[]|select(.type=="close" and .rport==($p|tonumber))][0]|"\(.pid) \(.comm)"')"
 	check_eq "$family: family of curl's connection" "${family%%-*}" \

@@ -13,6 +13,11 @@ out="$LAB_TMP/resets.json"
 lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server abort 127.0.0.1 9001
 lab_wait_port "$ns" 9001
 ip netns exec "$ns" iptables -A INPUT -p tcp --syn --dport 9003 -j DROP
+# the first SYN-ACK from port 9004 is lost: the listener sends it again
+lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9004
+lab_wait_port "$ns" 9004
+ip netns exec "$ns" iptables -A INPUT -p tcp --sport 9004 --tcp-flags SYN,ACK SYN,ACK \
+	-m statistic --mode nth --every 1000 --packet 0 -j DROP
 lab_tracer "$out" --json --netns "/run/netns/$ns"
 
 ip netns exec "$ns" curl -sS -o /dev/null http://127.0.0.1:9001/ 2>/dev/null
@@ -21,6 +26,10 @@ ip netns exec "$ns" curl -sS -o /dev/null http://127.0.0.1:9002/ 2>/dev/null
 check_eq "refused: curl exit 7" 7 $?
 ip netns exec "$ns" curl -sS -o /dev/null --connect-timeout 2 http://127.0.0.1:9003/ 2>/dev/null
 check_eq "timeout: curl exit 28" 28 $?
+r0=$(lab_counter "$ns" TcpRetransSegs)
+ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9004 0.1 >/dev/null
+lab_wait_quiet "$ns"
+r1=$(lab_counter "$ns" TcpRetransSegs)
 sleep 0.3
 lab_tracer_stop
 
@@ -44,5 +53,9 @@ check_eq "timeout: every retransmit is a SYN" true "$(client 9003 '[.[]|select(.
 check_eq "timeout: SYN retransmits agree with close" true \
 	"$(client 9003 '([.[]|select(.type=="retransmit")|.segs]|add) == ([.[]|select(.type=="close")][0].retrans_segs)')"
 check_eq "no open record for never-established connections" 0 "$(jqs "$out" '[.[]|select(.type=="open" and (.rport==9002 or .rport==9003))]|length')"
+check_eq "lost SYN-ACK: the listener's retransmits are reported (conn 0, kind synack)" true \
+	"$(jqs "$out" '[.[]|select(.type=="retransmit" and .lport==9004)] | length > 0 and all(.kind=="synack" and .conn==0)')"
+check_eq "lost SYN-ACK: all retransmits = nstat TcpRetransSegs delta" $((r1 - r0)) \
+	"$(jqs "$out" '[.[]|select(.type=="retransmit" and (.lport==9004 or .rport==9004))|.segs]|add // 0')"
 check_json_lines "$out"
 finish

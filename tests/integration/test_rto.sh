@@ -35,6 +35,9 @@ check_eq "retransmit segs = nstat TcpRetransSegs delta" $((r1 - r0)) "$(jqs "$ou
 check_eq "client's dup counts = nstat TcpExtDelayedACKLost delta" $((d1 - d0)) \
 	"$(jqs "$out" '[.[]|select(.type=="dup" and .rport==9300)|.count]|add // 0')"
 check_eq "client's close dup_segs agrees" $((d1 - d0)) "$(jqs "$out" '[.[]|select(.type=="close" and .rport==9300)][0].dup_segs')"
+# the kernel drops each duplicate with a reason; names come from the running kernel's BTF
+check_eq "client's drops carry BTF reason names and add up to DelayedACKLost" $((d1 - d0)) \
+	"$(jqs "$out" '[.[]|select(.type=="drop" and .rport==9300 and (.reason|IN("tcp_old_data","tcp_old_sequence")))|.count]|add // 0')"
 check_eq "server's close counts its RTOs" true \
 	"$(jqs "$out" '[.[]|select(.type=="close" and .lport==9300)][0].rto >= 1')"
 check_json_lines "$out"

@@ -39,6 +39,12 @@ check_eq "--port: only port 8002 (local or remote)" true \
 	"$(jqs "$outport" '[.[]|select(.conn)] | length > 0 and all(.lport==8002 or .rport==8002)')"
 check_json_lines "$outport"
 
+outcomm="$LAB_TMP/comm.json"
+lab_tracer "$outcomm" --json --netns "$ino_a" --comm curl -d 1.5
+wait "$LAB_TRACER_PID"
+check_eq "--comm: only curl's connections (the Python servers' are left out)" true \
+	"$(jqs "$outcomm" '[.[]|select(.type=="close")] | length > 0 and all(.comm=="curl")')"
+
 # --pid: a shell whose children make the requests; its descendants count, others do not
 lab_bg bash -c 'while :; do ip netns exec '"$b"' curl -s -o /dev/null http://127.0.0.1:8002/; sleep 0.05; done'
 shell=${LAB_PIDS[-1]}

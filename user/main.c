@@ -165,10 +165,19 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	install_signals();
+	/* before COMMAND exists: a bad --ca-file must not leave it behind */
+	if (!r.cfg.tls_off) {
+		r.tls = tls_track_new(&r.cfg, err, sizeof(err));
+		if (!r.tls) {
+			fprintf(stderr, "tcpvitals: %s\n", err);
+			return TV_EXIT_USAGE;
+		}
+	}
 
 	if (r.cfg.command) {
 		if (command_spawn(&r.cmd, r.cfg.command, err, sizeof(err))) {
 			fprintf(stderr, "tcpvitals: %s\n", err);
+			tls_track_free(r.tls);
 			return TV_EXIT_RUNTIME;
 		}
 		r.have_cmd = true;
@@ -180,6 +189,7 @@ int main(int argc, char **argv)
 			kill(r.cmd.pid, SIGKILL);
 			command_wait(&r.cmd);
 		}
+		tls_track_free(r.tls);
 		return rc;
 	}
 	for (int i = 0; i < r.cfg.npids; i++) {
@@ -189,13 +199,7 @@ int main(int argc, char **argv)
 	if (r.have_cmd)
 		loader_trace_pid(&r.ld, r.cmd.pid);
 
-	if (!r.cfg.tls_off) {
-		r.tls = tls_track_new(&r.cfg, err, sizeof(err));
-		if (!r.tls) {
-			fprintf(stderr, "tcpvitals: %s\n", err);
-			rc = TV_EXIT_USAGE;
-			goto out;
-		}
+	if (r.tls) {
 		for (int i = 0; i < tls_default_nports; i++)
 			loader_tls_port(&r.ld, tls_default_ports[i]);
 		for (int i = 0; i < r.cfg.ntls_ports; i++)
@@ -258,6 +262,10 @@ int main(int argc, char **argv)
 			rc = command_exit_code(&r.cmd);
 	}
 out:
+	if (r.have_cmd && r.cmd.go_fd >= 0) { /* never released: it must not run */
+		kill(r.cmd.pid, SIGKILL);
+		command_wait(&r.cmd);
+	}
 	tls_track_free(r.tls);
 	ring_buffer__free(r.rb);
 	loader_stop(&r.ld);

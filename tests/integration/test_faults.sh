@@ -66,4 +66,9 @@ check_eq "bad option: one line" 1 "$(wc -l < "$LAB_TMP/usage.err")"
 "$TCPVITALS" --pid 999999999 >/dev/null 2>"$LAB_TMP/usage.err"
 check_eq "missing --pid process: exit 2" 2 $?
 check "missing --pid process: says so" grep -q 'no such process' "$LAB_TMP/usage.err"
+echo "not a certificate" > "$LAB_TMP/bad.pem"
+"$TCPVITALS" --ca-file "$LAB_TMP/bad.pem" -- touch "$LAB_TMP/ran" >/dev/null 2>"$LAB_TMP/ca.err"
+check_eq "--ca-file that is no PEM: exit 2" 2 $?
+check_eq "--ca-file that is no PEM: one line" 1 "$(wc -l < "$LAB_TMP/ca.err")"
+check "--ca-file that is no PEM: COMMAND never ran" test ! -e "$LAB_TMP/ran"
 finish

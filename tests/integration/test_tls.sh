@@ -42,11 +42,16 @@ lab_wait_port "$ns" 9447
 mkdir -p "$LAB_TMP/www" && echo plain > "$LAB_TMP/www/index.html"
 lab_http "$ns" 127.0.0.1 9448 "$LAB_TMP/www"
 serve 9449 good -Verify 1
+# a hostile server: 300 copies of its intermediate, far past the 100 KB the checker accepts
+for i in $(seq 300); do cat "$ca/int.crt"; done > "$ca/huge.pem"
+lab_bg ip netns exec "$ns" openssl s_server -quiet -www -accept 9451 -cert "$ca/good.crt" -key "$ca/good.key" \
+	-cert_chain "$ca/huge.pem" >/dev/null 2>&1
+lab_wait_port "$ns" 9451
 lab_http "$ns" 127.0.0.1 9450 "$LAB_TMP/www"
 
 out=$LAB_TMP/tls.json
 ports=()
-for p in 9441 9442 9443 9444 9445 9446 9447 9448 9449; do ports+=(--tls-port $p); done
+for p in 9441 9442 9443 9444 9445 9446 9447 9448 9449 9451; do ports+=(--tls-port $p); done
 lab_tracer "$out" --json --netns "/run/netns/$ns" "${ports[@]}" --ca-file "$ca/root.crt" --tls-timeout 1500 \
 	--tls-name 127.0.0.1:9441=media.example.test
 
@@ -62,6 +67,7 @@ get self.example.test 9445
 get wrong.example.test 9446
 get plain.example.test 9448
 get media.example.test 9449
+get huge.example.test 9451
 # the silent server: while its check waits out the deadline, other connections go on
 get quiet.example.test 9447 &
 quiet=$!
@@ -121,6 +127,8 @@ check_eq "wrong name: hostname mismatch (62) and hostname_match false" "true fal
 check_eq "plain HTTP on a TLS port: not_tls" not_tls "$(tls 9448 plain.example.test .result)"
 check_eq "client certificate demanded: the chain is still reported" "$(enddate good)" \
 	"$(tls 9449 media.example.test '.chain[0].not_after')"
+check_eq "hostile server: a certificate list over the limit is refused" "handshake_failed true" \
+	"$(tls 9451 huge.example.test '"\(.result) \(.error|test("excessive message size"))"')"
 check_eq "silent server: timeout" timeout "$(tls 9447 quiet.example.test .result)"
 check_eq "silent server: within the deadline plus 0.5 s" true "$(tls 9447 quiet.example.test '.duration_ms <= 2000')"
 check_eq "silent server: other connections reported meanwhile" true \

@@ -117,6 +117,9 @@ struct {
 
 static const struct conn_state zero_state;
 __u64 synthetic_cookie; /* raw_tp: sockets whose cookie the kernel never assigned */
+/* Connections with an unwritten burst: while there are none, which is the
+ * usual case, normal segments skip the storage lookup altogether. */
+__s64 pending_bursts;
 
 /* Read a field directly (tp_btf) or through bpf_probe_read_kernel (raw_tp). */
 #define RD(typed, p, f) ((typed) ? (p)->f : BPF_CORE_READ(p, f))
@@ -321,6 +324,7 @@ static __always_inline void burst_flush(struct conn_state *st)
 	if (!count)
 		return;
 	st->burst_count = 0;
+	__sync_fetch_and_add(&pending_bursts, -1);
 	if (st->burst_type == TV_REC_RETRANSMIT) {
 		struct tv_rec_retransmit *r = rec_reserve(sizeof(*r), TV_REC_RETRANSMIT, st->burst_ts,
 							  count, &st->conn);
@@ -363,6 +367,7 @@ static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 k
 	    (st->burst_type != type || st->burst_key != key || now - st->burst_ts > burst_ns))
 		burst_flush(st);
 	if (!st->burst_count) {
+		__sync_fetch_and_add(&pending_bursts, 1);
 		st->burst_type = type;
 		st->burst_key = key;
 		st->burst_ts = now;
@@ -570,9 +575,10 @@ static __always_inline int on_retransmit_synack(struct sock *sk, struct request_
 /*
  * The per-segment path reads the segment and the socket and returns; the
  * connection's storage is looked up only for an anomalous segment, or when
- * the sequence (or ACK) number crosses a 64 KB boundary, which is when a
- * pending burst is closed: a burst ends after at most 64 KB of normal
- * traffic, without reading the clock or the storage on every segment.
+ * the sequence (or ACK) number crosses a 64 KB boundary while some burst is
+ * pending, which is when that burst is closed: a burst ends after at most
+ * 64 KB of normal traffic, without reading the clock or the storage on every
+ * segment.
  */
 #define SEQ_FLUSH_SHIFT 16
 
@@ -643,7 +649,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 		}
 		mark = ack ^ una;
 	}
-	if (mark >> SEQ_FLUSH_SHIFT) {
+	if ((mark >> SEQ_FLUSH_SHIFT) && pending_bursts > 0) {
 		st = state_get(sk, typed, false);
 		if (st && st->burst_count)
 			burst_flush(st);

@@ -58,16 +58,24 @@ coproc EMPTYP { "$EMPTY" "$LAB_ROOT/build/bench/empty.bpf.o"; }
 read -r _ <&"${EMPTYP[0]}"
 sleep 1
 r0=$(lab_counter "$ns" TcpRetransSegs)
-iperf -b "$RATE" >/dev/null
-echo "retransmitted segments during the run (nstat): $(( $(lab_counter "$ns" TcpRetransSegs) - r0 ))"
-read -r t1 c1 < <(prog_stat btf_rcv_segment)
-read -r t0 c0 < <(prog_stat empty_tcp_probe)
+# per-round deltas of the kernel's own accounting; the median round is reported
+rounds=""
+for r in $(seq "$ROUNDS"); do
+	read -r t1a c1a < <(prog_stat btf_rcv_segment)
+	read -r t0a c0a < <(prog_stat empty_tcp_probe)
+	iperf -b "$RATE" >/dev/null
+	read -r t1 c1 < <(prog_stat btf_rcv_segment)
+	read -r t0 c0 < <(prog_stat empty_tcp_probe)
+	round=$(awk -v t1=$((t1 - t1a)) -v c1=$((c1 - c1a)) -v t0=$((t0 - t0a)) -v c0=$((c0 - c0a)) \
+		'BEGIN { printf "%.1f %.1f %.1f %d", t1/c1, t0/c0, t1/c1 - t0/c0, c1 }')
+	echo "round $r: tcpvitals $(cut -d' ' -f1 <<<"$round") ns/run, empty $(cut -d' ' -f2 <<<"$round") ns/run, added $(cut -d' ' -f3 <<<"$round") ns over $(cut -d' ' -f4 <<<"$round") segments"
+	rounds+="$(cut -d' ' -f3 <<<"$round")"$'\n'
+done
+echo "retransmitted segments during the runs (nstat): $(( $(lab_counter "$ns" TcpRetransSegs) - r0 ))"
 kill -INT $tv; wait $tv
 exec {EMPTYP[1]}>&-
 wait "$EMPTYP_PID" 2>/dev/null
-awk -v t1="$t1" -v c1="$c1" -v t0="$t0" -v c0="$c0" 'BEGIN {
-	printf "tcpvitals tcp_probe: %.1f ns/run over %d runs\nempty tcp_probe:     %.1f ns/run over %d runs\nadded:               %.1f ns per segment\n",
-		t1/c1, c1, t0/c0, c0, t1/c1 - t0/c0 }'
+echo "median added: $(sort -n <<<"$rounds" | grep . | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') ns per segment"
 fi
 
 if want 2; then

@@ -45,10 +45,11 @@ run_download() { # NAME ADDR URLHOST FILE [TRACER OPTIONS...]
 		"$(jqs "$out" '[.[]|select(.type=="close")|.retrans_segs]|add // 0')"
 	check_eq "$family: sum of ofo counts = nstat TcpExtTCPOFOQueue delta" $((o1 - o0)) \
 		"$(jqs "$out" '[.[]|select(.type=="ofo")|.count]|add // 0')"
-	# DelayedACKLost counts wholly duplicate data segments in every state; tcp_probe sees
-	# ESTABLISHED only (test_rto.sh checks equality where all dups arrive there)
-	check_eq "$family: dup counts do not exceed nstat TcpExtDelayedACKLost delta" true \
-		"$(jqs "$out" --argjson k $((d1 - d0)) '([.[]|select(.type=="dup")|.count]|add // 0) <= $k')"
+	# every duplicate seen in ESTABLISHED is dropped by the kernel as old data or an old
+	# sequence (DelayedACKLost is no exact bound: out-of-window ones count only when not
+	# rate limited; test_rto.sh checks equality where they all arrive in the window)
+	check_eq "$family: dup counts do not exceed the kernel's drops of old data" true \
+		"$(jqs "$out" '([.[]|select(.type=="dup")|.count]|add // 0) <= ([.[]|select(.type=="drop" and (.reason|IN("tcp_old_data","tcp_old_sequence")))|.count]|add // 0)')"
 	[ $((r1 - r0)) -gt 0 ] && ok "$family: the path really lost segments ($((r1 - r0)) retransmitted)" \
 		|| not_ok "$family: no retransmissions: the loss rule did not bite"
 	check_eq "$family: retransmit kinds come from the socket's state, fast ones among them" true \

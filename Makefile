@@ -84,6 +84,10 @@ test: $(BUILD)/tcpvitals $(UNIT_BINS)
 run: $(BUILD)/tcpvitals
 	$(Q)$(BUILD)/tcpvitals $(ARGS)
 
+# Two failures in a throwaway namespace, as tcpvitals shows them.
+demo: $(BUILD)/tcpvitals
+	$(Q)bash tools/demo.sh
+
 bench: $(BUILD)/tcpvitals $(BUILD)/bench/attach_empty
 	$(Q)bash tools/bench.sh
 

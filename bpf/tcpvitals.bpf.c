@@ -575,12 +575,13 @@ static __always_inline int on_retransmit_synack(struct sock *sk, struct request_
 /*
  * The per-segment path reads the segment and the socket and returns; the
  * connection's storage is looked up only for an anomalous segment, or when
- * the sequence (or ACK) number crosses a 64 KB boundary while some burst is
+ * the sequence (or ACK) number crosses a 1 MB boundary while some burst is
  * pending, which is when that burst is closed: a burst ends after at most
- * 64 KB of normal traffic, without reading the clock or the storage on every
+ * 1 MB of normal traffic (a loss episode's out-of-order segments interleave
+ * with in-order ones), without reading the clock or the storage on every
  * segment.
  */
-#define SEQ_FLUSH_SHIFT 16
+#define SEQ_FLUSH_SHIFT 20
 
 static __always_inline struct conn_state *rcv_state(struct sock *sk, bool typed)
 {

@@ -123,9 +123,10 @@ static void print_close(struct output *o, const struct conn *c, const union tv_r
 		cl->rttvar_us / 1e3);
 }
 
-static const char *cert_role(int depth, int n)
+/* The chain as sent often stops short of the root: only a self-signed one is a root. */
+static const char *cert_role(const struct tls_cert *c, int depth)
 {
-	return depth == 0 ? "leaf" : depth == n - 1 ? "root" : "intermediate";
+	return depth == 0 ? "leaf" : c->self_signed ? "root" : "intermediate";
 }
 
 /* tls  NAME: chain verified; leaf expires 2027-04-20 (in 510 d), intermediate 2028-11-07, ... */
@@ -159,12 +160,12 @@ static void text_tls(struct output *o, struct conn *c, const struct tls_result *
 
 		format_date(certs[i].not_after, false, date, sizeof(date));
 		if (certs[i].not_after < now)
-			ADD("%s %s expired %s (%lld d ago)", i ? "," : ";", cert_role(i, n), date,
+			ADD("%s %s expired %s (%lld d ago)", i ? "," : ";", cert_role(&certs[i], i), date,
 			    (long long)((now - certs[i].not_after) / 86400));
 		else if (i == 0)
 			ADD("; leaf expires %s (in %lld d)", date, (long long)days);
 		else
-			ADD(", %s %s", cert_role(i, n), date);
+			ADD(", %s %s", cert_role(&certs[i], i), date);
 		if (certs[i].not_before > now) {
 			format_date(certs[i].not_before, false, date, sizeof(date));
 			ADD(" (not valid before %s)", date);

@@ -147,12 +147,15 @@ check_json_lines "$out"
 
 # text: the timeline's tls line; --tls-check off: no checks at all
 txt=$LAB_TMP/tls.txt
-lab_tracer "$txt" --all --netns "/run/netns/$ns" --tls-port 9441 --ca-file "$ca/root.crt" --tls-warn-days 500
+lab_tracer "$txt" --all --netns "/run/netns/$ns" --tls-port 9441 --tls-port 9442 --ca-file "$ca/root.crt" --tls-warn-days 500
 get media.example.test 9441
+get old.example.test 9442
 sleep 1
 lab_tracer_stop
 check "text: the tls line names the chain and its dates" grep -q \
 	"tls  media.example.test: chain verified; leaf expires $(enddate good | cut -dT -f1) (in [0-9]* d), intermediate $(enddate int | cut -dT -f1), root $(enddate root | cut -dT -f1)" "$txt"
+check "text: an expired leaf, and the sent chain's last certificate called intermediate" grep -q \
+	"tls  old.example.test: verification failed: certificate has expired (depth 0); leaf expired $(enddate expired | cut -dT -f1) (20 d ago), intermediate $(enddate int | cut -dT -f1)" "$txt"
 check "text: --tls-warn-days flags the leaf that expires within 500 days" grep -q "!! a certificate expires within 500 days" "$txt"
 off=$LAB_TMP/off.json
 lab_tracer "$off" --json --netns "/run/netns/$ns" --tls-port 9441 --tls-check off

@@ -18,10 +18,11 @@ done
 ino_a=$(stat -L -c %i "/run/netns/$a")
 
 # background noise in both namespaces, on both ports, until the test ends
-noise() { while :; do ip netns exec "$1" curl -s -o /dev/null "http://127.0.0.1:$2/"; sleep 0.05; done; }
+noise() { while :; do ip netns exec "$1" curl -s -o /dev/null "http://${3:-127.0.0.1}:$2/"; sleep 0.05; done; }
 lab_bg noise "$a" 8001
 lab_bg noise "$a" 8002
 lab_bg noise "$b" 8001
+lab_bg noise "$a" 8001 127.0.0.2 # refused: nothing listens on 127.0.0.2
 
 outns="$LAB_TMP/netns.json"
 lab_tracer "$outns" --json --netns "/run/netns/$a" -d 1.5
@@ -31,6 +32,14 @@ check_eq "--netns: every connection is in that namespace" "[$ino_a]" \
 check_eq "--netns: both ports seen" "[8001,8002]" \
 	"$(jqs "$outns" -c '[.[]|select(.type=="close" and .dir=="out")|.rport]|unique')"
 check_json_lines "$outns"
+check_eq "--netns: the refused noise to 127.0.0.2 is there" true \
+	"$(jqs "$outns" 'any(.[]; .type=="close" and .raddr=="127.0.0.2")')"
+
+outraddr="$LAB_TMP/raddr.json"
+lab_tracer "$outraddr" --json --netns "$ino_a" --raddr 127.0.0.1/32 --raddr 2001:db8::/32 -d 1.5
+wait "$LAB_TRACER_PID"
+check_eq "--raddr: only remote 127.0.0.1" true \
+	"$(jqs "$outraddr" '[.[]|select(.conn)] | length > 0 and all(.raddr=="127.0.0.1")')"
 
 outport="$LAB_TMP/port.json"
 lab_tracer "$outport" --json --netns "$ino_a" --port 8002 -d 1.5

@@ -596,14 +596,17 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 	struct conn_state *st;
 	struct tcp_sock *tp = tcp_of(sk, typed);
 	__u32 seq, end_seq, rcv_nxt, mark;
+	__u16 flags;
 
 	if (!tp)
 		return 0;
 	seq = RD(typed, cb, seq);
 	end_seq = RD(typed, cb, end_seq);
+	flags = RD(typed, cb, tcp_flags);
 	rcv_nxt = RD(typed, tp, rcv_nxt);
 
-	if (seq != end_seq) {
+	/* a SYN takes sequence space but carries no data: a late SYN-ACK copy is no duplicate */
+	if (seq != end_seq && !(flags & TCPHDR_SYN)) {
 		if (after(seq, rcv_nxt)) {
 			st = rcv_state(sk, typed);
 			if (st) {
@@ -625,7 +628,6 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 		mark = seq ^ end_seq;
 	} else {
 		__u32 ack = RD(typed, cb, ack_seq), una = RD(typed, tp, snd_una);
-		__u16 flags = RD(typed, cb, tcp_flags);
 
 		/* RFC 5681 duplicate ACK: no data, ACK == snd_una, data in
 		 * flight, window unchanged, no SYN/FIN/RST */

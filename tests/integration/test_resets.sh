@@ -55,6 +55,8 @@ check_eq "timeout: SYN retransmits agree with close" true \
 check_eq "no open record for never-established connections" 0 "$(jqs "$out" '[.[]|select(.type=="open" and (.rport==9002 or .rport==9003))]|length')"
 check_eq "lost SYN-ACK: the listener's retransmits are reported (conn 0, kind synack)" true \
 	"$(jqs "$out" '[.[]|select(.type=="retransmit" and .lport==9004)] | length > 0 and all(.kind=="synack" and .conn==0)')"
+check_eq "lost SYN-ACK: a late SYN-ACK copy is not duplicate data" 0 \
+	"$(jqs "$out" '[.[]|select(.rport==9004 and (.type=="dup" or (.type=="close" and .dup_segs > 0)))]|length')"
 check_eq "lost SYN-ACK: all retransmits = nstat TcpRetransSegs delta" $((r1 - r0)) \
 	"$(jqs "$out" '[.[]|select(.type=="retransmit" and (.lport==9004 or .rport==9004))|.segs]|add // 0')"
 check_json_lines "$out"

@@ -157,6 +157,12 @@ check "text: the tls line names the chain and its dates" grep -q \
 check "text: an expired leaf, and the sent chain's last certificate called intermediate" grep -q \
 	"tls  old.example.test: verification failed: certificate has expired (depth 0); leaf expired $(enddate expired | cut -dT -f1) (20 d ago), intermediate $(enddate int | cut -dT -f1)" "$txt"
 check "text: --tls-warn-days flags the leaf that expires within 500 days" grep -q "!! a certificate expires within 500 days" "$txt"
+raw=$LAB_TMP/raw.json
+"$TCPVITALS" --json --hooks raw_tp --tls-port 9441 --ca-file "$ca/root.crt" -- ip netns exec "$ns" \
+	curl -s -o /dev/null --cacert "$ca/root.crt" --resolve media.example.test:9441:127.0.0.1 \
+	https://media.example.test:9441/ > "$raw" 2>/dev/null
+check_eq "raw_tp programs and -- COMMAND: the ClientHello is read and checked too" "raw_tp client_hello ok ok" \
+	"$(jqs "$raw" -r '"\(.[0].attach) \([.[]|select(.type=="tls")][0]|"\(.sni_source) \(.result)") \([.[]|select(.type=="close")][0].tls.result)"')"
 off=$LAB_TMP/off.json
 lab_tracer "$off" --json --netns "/run/netns/$ns" --tls-port 9441 --tls-check off
 get media.example.test 9441

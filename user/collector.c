@@ -168,7 +168,6 @@ static void tls_give(struct collector *col, struct conn *c, const struct tls_res
 	if (c->held_close) {
 		union tv_record close = *c->held_close;
 
-		c->tls_pending = false;
 		conn_done(col, c, &close);
 	}
 }

@@ -254,6 +254,7 @@ static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *
 	jw_u64(&w, "connections", si->connections);
 	jw_u64(&w, "rejected", si->rejected);
 	jw_u64(&w, "evicted", si->evicted);
+	jw_u64(&w, "unkept", si->unkept);
 	jw_end(&w);
 }
 

@@ -145,6 +145,18 @@ check_eq "the checker's own connections are not reported" 0 \
 	"$(jqs "$out" --argjson me "$LAB_TRACER_PID" '[.[]|select(.pid==$me)]|length')"
 check_json_lines "$out"
 
+# the jq recipes in tools/jq run on real output and find what they promise
+recipe() { jq -c "${@:2}" -f "$LAB_ROOT/tools/jq/$1.jq" "$out"; }
+check_eq "jq recipe tls_failures: the expired leaf's error" true \
+	"$(recipe tls_failures | jq -s 'any(.server_name=="old.example.test" and (.errors|index("certificate has expired (depth 0)")))')"
+check_eq "jq recipe tls_expiring: the 90-day leaf within 100 days, the 400-day one not" "true false" \
+	"$(recipe tls_expiring --argjson days 100 | jq -s -r '"\(any(.subject|test("other.example.test"))) \(any(.subject|test("media.example.test")))"')"
+check_eq "jq recipe worst_endpoints: one row per endpoint" true \
+	"$(jq -s -f "$LAB_ROOT/tools/jq/worst_endpoints.jq" "$out" | jq 'length > 0 and all(has("endpoint") and has("retrans_segs"))')"
+for r in retransmits resets lost; do
+	recipe $r >/dev/null && ok "jq recipe $r runs" || not_ok "jq recipe $r fails"
+done
+
 # text: the timeline's tls line; --tls-check off: no checks at all
 txt=$LAB_TMP/tls.txt
 lab_tracer "$txt" --all --netns "/run/netns/$ns" --tls-port 9441 --tls-port 9442 --ca-file "$ca/root.crt" --tls-warn-days 500

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include "clock.h"
 #include "json.h"
+#include "output.h"
 #include "unit.h"
 
 static char *escape(const char *s, size_t n)
@@ -46,6 +47,26 @@ int main(void)
 	fclose(f);
 	CHECK_STR(buf, "{\"type\":\"x\",\"n\":18446744073709551615,\"e\":-32,\"z\":null,\"l\":[\"a\",\"b\"],\"t\":true}\n",
 		  "object writer");
+	/* a hostile process name, through the real record writer */
+	char line[2048];
+	FILE *lf = fmemopen(line, sizeof(line), "w");
+	struct output o = { .ops = &output_json_ops, .f = lf };
+	union tv_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.type = TV_REC_STATE;
+	r.state.conn.cookie = 42;
+	r.state.conn.family = 4;
+	r.state.conn.owner_flags = TV_OWNER_KNOWN;
+	memcpy(r.state.conn.comm, "ev\"il\\\xff\x01\n", 9);
+	r.state.old_state = 7;
+	r.state.new_state = 2;
+	o.ops->record(&o, NULL, &r);
+	fclose(lf);
+	CHECK(strstr(line, "\"comm\":\"ev\\\"il\\\\\\ufffd\\u0001\\n\",") != NULL,
+	      "comm with a quote, a backslash, invalid UTF-8 and control bytes stays valid JSON");
+	CHECK(strstr(line, "\"old\":\"CLOSE\",\"new\":\"SYN_SENT\"") != NULL, "state names in a record");
+
 	char ts[40];
 
 	clock_format_real(0, ts, sizeof(ts));

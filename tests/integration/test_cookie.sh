@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Scenario: a live connection in a namespace.
-# Expectation: its conn equals the sk: cookie that ss -e shows for it.
+# Expectation: its conn equals the sk: cookie that ss -e shows for it; the
+# server's accepted end is dir in, owned by the server process (learned when
+# it first receives), with a handshake time.
 source "$(dirname "$0")/common.sh"
 need_root
 
@@ -8,6 +10,7 @@ ns=tvck$$
 lab_ns "$ns"
 out="$LAB_TMP/cookie.json"
 lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9100
+server=${LAB_PIDS[-1]}
 lab_wait_port "$ns" 9100
 lab_tracer "$out" --json --netns "/run/netns/$ns"
 ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9100 2 > "$LAB_TMP/lport" &
@@ -23,5 +26,9 @@ check_eq "conn of the open record = ss -e cookie" "$((16#${sk_hex:-0}))" \
 	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="open" and .lport==$p)][0].conn')"
 check_eq "the close record has the same conn" "$((16#${sk_hex:-0}))" \
 	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="close" and .lport==$p)][0].conn')"
+check_eq "accepted end: dir in, owned by the server process" "in $server python3" \
+	"$(jqs "$out" -r --argjson p "$lport" '[.[]|select(.type=="close" and .rport==$p)][0]|"\(.dir) \(.pid) \(.comm)"')"
+check_eq "accepted end: an open record with a handshake time" true \
+	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="open" and .rport==$p)][0].handshake_us > 0')"
 check_json_lines "$out"
 finish

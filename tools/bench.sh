@@ -99,8 +99,7 @@ fi
 if want 3; then
 echo
 echo "## 3. connection churn: $CONNS connections, each closed by the client"
-lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9400
-lab_wait_port "$ns" 9400
+lab_pyserver "$ns" hold 127.0.0.1 9400
 churn() {
 	ip netns exec "$ns" "$PY" -c '
 import socket, sys

@@ -5,6 +5,7 @@
 #   lab_ns NAME            create namespace NAME with lo up at MTU 1500
 #   lab_loss NS PORT PROB  drop PROB of TCP segments to and from PORT (IPv4 and IPv6)
 #   lab_bg CMD...          run CMD in the background, killed at exit
+#   lab_pyserver NS MODE ADDR PORT  tools/lab_server.py in NS, waited for; LAB_SERVER_PID is its pid
 #   lab_counter NS NAME    the namespace's absolute nstat counter NAME
 #   lab_wait_port NS PORT  wait until something listens on PORT in NS
 #   lab_wait_quiet NS      wait until NS has no TCP socket but listeners and TIME_WAIT
@@ -75,6 +76,12 @@ lab_wait_quiet() {
 	echo "connections still open in $1:" >&2
 	ip netns exec "$1" ss -tan >&2
 	return 1
+}
+
+lab_pyserver() {
+	lab_bg ip netns exec "$1" "$PY" "$LAB_ROOT/tools/lab_server.py" server "$2" "$3" "$4"
+	LAB_SERVER_PID=${LAB_PIDS[-1]} # ip netns exec execs: the server's own pid
+	lab_wait_port "$1" "$4"
 }
 
 # A static file server: lab_http NS ADDR PORT DIR

@@ -196,6 +196,20 @@ bool tls_name_parse(const char *text, struct tv_tls_name *tn)
 	return true;
 }
 
+/* A repeatable PORT option: 1 to 65535, at most TV_MAX_FILTERS of them. */
+static enum tv_cli_result add_port(const char *opt, const char *arg, uint16_t *ports, int *n, char *err,
+				   size_t errlen)
+{
+	unsigned long long v;
+
+	if (!parse_ulong(arg, 65535, &v) || v == 0)
+		return fail(err, errlen, "%s needs a port from 1 to 65535, got '%s'", opt, arg);
+	if (*n == TV_MAX_FILTERS)
+		return fail(err, errlen, "at most %d %s options", TV_MAX_FILTERS, opt);
+	ports[(*n)++] = (uint16_t)v;
+	return TV_CLI_RUN;
+}
+
 static bool parse_netns(const char *s, uint32_t *inode)
 {
 	unsigned long long v;
@@ -273,11 +287,8 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			snprintf(cfg->comm, sizeof(cfg->comm), "%s", optarg);
 			break;
 		case OPT_PORT:
-			if (!parse_ulong(optarg, 65535, &v) || v == 0)
-				return fail(err, errlen, "--port needs a port from 1 to 65535, got '%s'", optarg);
-			if (cfg->nports == TV_MAX_FILTERS)
-				return fail(err, errlen, "at most %d --port options", TV_MAX_FILTERS);
-			cfg->ports[cfg->nports++] = (uint16_t)v;
+			if (add_port("--port", optarg, cfg->ports, &cfg->nports, err, errlen))
+				return TV_CLI_ERROR;
 			break;
 		case OPT_RADDR:
 			if (cfg->nraddrs == TV_MAX_FILTERS)
@@ -345,11 +356,8 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 				return fail(err, errlen, "--tls-check is auto or off, got '%s'", optarg);
 			break;
 		case OPT_TLS_PORT:
-			if (!parse_ulong(optarg, 65535, &v) || v == 0)
-				return fail(err, errlen, "--tls-port needs a port from 1 to 65535, got '%s'", optarg);
-			if (cfg->ntls_ports == TV_MAX_FILTERS)
-				return fail(err, errlen, "at most %d --tls-port options", TV_MAX_FILTERS);
-			cfg->tls_ports[cfg->ntls_ports++] = (uint16_t)v;
+			if (add_port("--tls-port", optarg, cfg->tls_ports, &cfg->ntls_ports, err, errlen))
+				return TV_CLI_ERROR;
 			break;
 		case OPT_TLS_NAME:
 			if (cfg->ntls_names == TV_MAX_FILTERS)

@@ -194,7 +194,7 @@ static void tls_request(struct collector *col, struct conn *c, const char *sni, 
 		src = sni ? TLS_SNI_OPTION : TLS_SNI_NONE;
 	}
 	c->tls_sni_source = (uint8_t)src; /* a shared result may have come from another source */
-	switch (tls_track_request(col->tls, &c->id, sni, src, &res)) {
+	switch (tls_track_request(col->tls, &c->id, sni, &res)) {
 	case TLS_REQ_PENDING:
 		c->tls_pending = true;
 		break;

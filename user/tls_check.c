@@ -316,7 +316,6 @@ static void check_one(struct tls_checker *tc, const struct tls_job *job, struct 
 	int fd;
 
 	res->key = job->key;
-	res->sni_source = job->sni_source;
 	/* namespaces are per thread: this worker moves, the collector stays */
 	if (job->netns_fd >= 0 && setns(job->netns_fd, CLONE_NEWNET) != 0) {
 		res->result = TLS_RESULT_ERROR;

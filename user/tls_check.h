@@ -48,7 +48,6 @@ struct tls_verify_error {
 
 struct tls_result {
 	struct tls_key key;
-	enum tls_sni_source sni_source;
 	enum tls_result_kind result;
 	char version[16];
 	char cipher[64];
@@ -76,7 +75,6 @@ struct tls_options {
 
 struct tls_job {
 	struct tls_key key;
-	enum tls_sni_source sni_source;
 	int netns_fd; /* -1: the tracer's own namespace; closed by the checker */
 	uint64_t tag; /* the caller's, handed back with the result */
 };

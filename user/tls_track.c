@@ -199,13 +199,12 @@ static void expire(struct tls_track *tt, int64_t now)
 	}
 }
 
-static struct tls_result *failure(const struct tls_key *key, enum tls_sni_source src, const char *why)
+static struct tls_result *failure(const struct tls_key *key, const char *why)
 {
 	struct tls_result *r = calloc(1, sizeof(*r));
 
 	if (r) {
 		r->key = *key;
-		r->sni_source = src;
 		r->result = TLS_RESULT_ERROR;
 		snprintf(r->error, sizeof(r->error), "%s", why);
 	}
@@ -213,7 +212,7 @@ static struct tls_result *failure(const struct tls_key *key, enum tls_sni_source
 }
 
 enum tls_request tls_track_request(struct tls_track *tt, const struct tv_conn *id, const char *sni,
-				   enum tls_sni_source src, const struct tls_result **res)
+				   const struct tls_result **res)
 {
 	struct tls_key key = { .netns = id->netns, .family = id->family, .port = id->dport };
 	int64_t now = mono_ms();
@@ -247,13 +246,13 @@ enum tls_request tls_track_request(struct tls_track *tt, const struct tv_conn *i
 	tt->entries = e;
 	tt->nentries++;
 	if (same_dest >= MAX_PER_DEST) {
-		e->res = failure(&key, src, "not checked: too many checks of this address already running");
+		e->res = failure(&key, "not checked: too many checks of this address already running");
 	} else {
-		job = (struct tls_job){ .key = key, .sni_source = src, .netns_fd = netns_fd(tt, id) };
+		job = (struct tls_job){ .key = key, .netns_fd = netns_fd(tt, id) };
 		if (job.netns_fd == -2)
-			e->res = failure(&key, src, "not checked: the connection's network namespace is gone");
+			e->res = failure(&key, "not checked: the connection's network namespace is gone");
 		else if (!tls_checker_submit(tt->tc, &job))
-			e->res = failure(&key, src, "not checked: the check queue is full");
+			e->res = failure(&key, "not checked: the check queue is full");
 	}
 	if (e->res) {
 		e->expires_ms = now; /* failures to start are not cached */

@@ -27,9 +27,9 @@ void tls_track_free(struct tls_track *tt);
 bool tls_track_port(const struct tls_track *tt, uint16_t port);
 /* The name to check for a connection without a readable ClientHello. */
 const char *tls_track_option_name(const struct tls_track *tt, const struct tv_conn *id);
-/* Asks for a check of id's server under sni (NULL or "": none) for connection cookie. */
+/* Asks for a check of id's server under sni (NULL or "": none) for connection id->cookie. */
 enum tls_request tls_track_request(struct tls_track *tt, const struct tv_conn *id, const char *sni,
-				   enum tls_sni_source src, const struct tls_result **res);
+				   const struct tls_result **res);
 typedef void (*tls_deliver_fn)(void *arg, uint64_t cookie, const struct tls_result *res);
 /* Hands every finished check to deliver(), once per waiting connection. */
 void tls_track_poll(struct tls_track *tt, tls_deliver_fn deliver, void *arg);

@@ -9,9 +9,8 @@ need_root
 ns=tvck$$
 lab_ns "$ns"
 out="$LAB_TMP/cookie.json"
-lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9100
-server=${LAB_PIDS[-1]}
-lab_wait_port "$ns" 9100
+lab_pyserver "$ns" hold 127.0.0.1 9100
+server=$LAB_SERVER_PID
 lab_tracer "$out" --json --netns "/run/netns/$ns"
 ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9100 2 > "$LAB_TMP/lport" &
 client=$!

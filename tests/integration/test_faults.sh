@@ -8,8 +8,7 @@ need_root
 
 ns=tvflt$$
 lab_ns "$ns"
-lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9200
-lab_wait_port "$ns" 9200
+lab_pyserver "$ns" hold 127.0.0.1 9200
 churn() { # N connections opened and closed
 	ip netns exec "$ns" "$PY" -c '
 import socket, sys

@@ -10,12 +10,10 @@ need_root
 ns=tvrst$$
 lab_ns "$ns"
 out="$LAB_TMP/resets.json"
-lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server abort 127.0.0.1 9001
-lab_wait_port "$ns" 9001
+lab_pyserver "$ns" abort 127.0.0.1 9001
 ip netns exec "$ns" iptables -A INPUT -p tcp --syn --dport 9003 -j DROP
 # the first SYN-ACK from port 9004 is lost: the listener sends it again
-lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9004
-lab_wait_port "$ns" 9004
+lab_pyserver "$ns" hold 127.0.0.1 9004
 ip netns exec "$ns" iptables -A INPUT -p tcp --sport 9004 --tcp-flags SYN,ACK SYN,ACK \
 	-m statistic --mode nth --every 1000 --packet 0 -j DROP
 lab_tracer "$out" --json --netns "/run/netns/$ns"

@@ -10,8 +10,7 @@ need_root
 ns=tvrto$$
 lab_ns "$ns"
 out="$LAB_TMP/rto.json"
-lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server trickle 127.0.0.1 9300
-lab_wait_port "$ns" 9300
+lab_pyserver "$ns" trickle 127.0.0.1 9300
 lab_tracer "$out" --json --netns "/run/netns/$ns"
 d0=$(lab_counter "$ns" TcpExtDelayedACKLost)
 r0=$(lab_counter "$ns" TcpRetransSegs)

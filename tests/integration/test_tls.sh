@@ -37,8 +37,7 @@ serve 9443 under_old
 serve 9444 future
 serve 9445 self
 serve 9446 other
-lab_bg ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9447
-lab_wait_port "$ns" 9447
+lab_pyserver "$ns" hold 127.0.0.1 9447
 mkdir -p "$LAB_TMP/www" && echo plain > "$LAB_TMP/www/index.html"
 lab_http "$ns" 127.0.0.1 9448 "$LAB_TMP/www"
 serve 9449 good -Verify 1

@@ -57,23 +57,23 @@ int main(void)
 		      !tls_track_port(tt, 80),
 	      "default TLS ports plus --tls-port");
 	c = conn("127.0.0.1", 443, TV_DIR_IN);
-	CHECK(tls_track_request(tt, &c, "x.example", TLS_SNI_CLIENT_HELLO, &res) == TLS_REQ_NONE,
+	CHECK(tls_track_request(tt, &c, "x.example", &res) == TLS_REQ_NONE,
 	      "accepted connections are never checked");
 	c = conn("127.0.0.1", 80, TV_DIR_OUT);
-	CHECK(tls_track_request(tt, &c, "x.example", TLS_SNI_CLIENT_HELLO, &res) == TLS_REQ_NONE,
+	CHECK(tls_track_request(tt, &c, "x.example", &res) == TLS_REQ_NONE,
 	      "ports that are not TLS are never checked");
 	c = conn("169.254.169.254", 443, TV_DIR_OUT);
-	CHECK(tls_track_request(tt, &c, NULL, TLS_SNI_NONE, &res) == TLS_REQ_NONE,
+	CHECK(tls_track_request(tt, &c, NULL, &res) == TLS_REQ_NONE,
 	      "the metadata address is never checked");
 	c = conn("::ffff:169.254.169.254", 443, TV_DIR_OUT);
-	CHECK(tls_track_request(tt, &c, NULL, TLS_SNI_NONE, &res) == TLS_REQ_NONE,
+	CHECK(tls_track_request(tt, &c, NULL, &res) == TLS_REQ_NONE,
 	      "nor the metadata address mapped into IPv6");
 	c = conn("fd00:ec2::254", 443, TV_DIR_OUT);
-	CHECK(tls_track_request(tt, &c, NULL, TLS_SNI_NONE, &res) == TLS_REQ_NONE,
+	CHECK(tls_track_request(tt, &c, NULL, &res) == TLS_REQ_NONE,
 	      "nor the IPv6 metadata address");
 	c = conn("127.0.0.1", 9999, TV_DIR_OUT);
 	c.netns = 1; /* a namespace that does not exist */
-	CHECK(tls_track_request(tt, &c, "x.example", TLS_SNI_CLIENT_HELLO, &res) == TLS_REQ_FAILED &&
+	CHECK(tls_track_request(tt, &c, "x.example", &res) == TLS_REQ_FAILED &&
 		      res->result == TLS_RESULT_ERROR && strstr(res->error, "namespace"),
 	      "a vanished namespace: one clear error, no check");
 	tls_track_free(tt);

@@ -45,6 +45,8 @@ int main(void)
 	CHECK(parse(&cfg, err, ARGS("--ringbuf-size", "3000")) == TV_CLI_ERROR &&
 		      strstr(err, "power of two"),
 	      "--ringbuf-size must be a power of two");
+	CHECK(parse(&cfg, err, ARGS("--ringbuf-size", "2048")) == TV_CLI_ERROR, "--ringbuf-size below a page");
+	CHECK(parse(&cfg, err, ARGS("--ringbuf-size", "2G")) == TV_CLI_ERROR, "--ringbuf-size above 1G");
 	CHECK(parse(&cfg, err, ARGS("--raddr", "10.1.0.0/16", "--raddr", "2001:db8::/32")) ==
 			      TV_CLI_RUN &&
 		      cfg.nraddrs == 2 && cfg.raddrs[0].family == 4 && cfg.raddrs[0].len == 16 &&

@@ -61,14 +61,14 @@ struct conn_state {
 	__u16 resets_received;
 	__u8 established;
 	__u8 last_state;
-	__u8 closer; /* TV_CLOSED_LOCAL or TV_CLOSED_REMOTE: who sent the first FIN */
+	__u8 closer; /* enum tv_closer: who sent the first FIN */
 	__u8 first_write_seen;
 	/* the pending burst: one anomaly kind, not yet written */
 	__u64 burst_ts;
 	__u32 burst_count;
 	__u16 burst_type;
 	__u8 burst_state;
-	__u8 _pad2;
+	__u8 dead; /* tcp_destroy_sock has run: only late events of this socket follow */
 	__u32 burst_key; /* retransmit kind or drop reason: a new key starts a new burst */
 	__u32 burst_seq;
 	__u32 burst_expected;
@@ -85,14 +85,25 @@ struct {
 } sk_states SEC(".maps");
 
 /* Fallback storage where sk_storage is not usable (raw_tp, or tracing
- * programs before 5.11): keyed by socket address, deleted at
- * tcp_destroy_sock. The loader shrinks it to one entry when unused. */
+ * programs before 5.11): keyed by socket address, moved to dead_states at
+ * tcp_destroy_sock. The loader shrinks both to one entry when unused. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct conn_state);
 } hash_states SEC(".maps");
+
+/* Hash storage: destroyed connections, for the events the kernel emits for a
+ * socket after its destroy (the reset answering data after close). A new
+ * socket at the same address starts from hash_states and never sees these;
+ * the oldest are evicted first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct conn_state);
+} dead_states SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -242,25 +253,47 @@ static __always_inline struct conn_state *state_get(struct sock *sk, bool typed,
 	return bpf_map_lookup_elem(&hash_states, &key);
 }
 
-static __always_inline void state_delete(struct sock *sk, bool typed)
+/* The connection is destroyed. sk_storage lives until the socket is freed;
+ * hash storage moves to dead_states, so that no later socket at this address
+ * can find it. */
+static __always_inline void state_bury(struct sock *sk, struct conn_state *st, bool typed)
 {
 	__u64 key = (__u64)sk;
 
+	st->dead = 1;
 	if (typed && !use_hash_storage)
-		return; /* sk_storage is freed with the socket */
+		return;
+	bpf_map_update_elem(&dead_states, &key, st, BPF_ANY);
 	bpf_map_delete_elem(&hash_states, &key);
+}
+
+/* The state of a socket that is going away (state CLOSE): its own, or in
+ * hash storage the buried one. Never created: late events of a dying socket
+ * must not make a connection. */
+static __always_inline struct conn_state *state_of_dying(struct sock *sk, bool typed)
+{
+	struct conn_state *st = state_get(sk, typed, false);
+	__u64 key = (__u64)sk;
+
+	if (st || (typed && !use_hash_storage))
+		return st;
+	return bpf_map_lookup_elem(&dead_states, &key);
 }
 
 /*
  * The state of a connection we want, created on first sight; NULL for other
- * namespaces and non-TCP or non-full sockets.
+ * namespaces, non-TCP or non-full sockets, and dying sockets. `fresh`: the
+ * socket is leaving CLOSE (connect), so state CLOSE does not mean dying.
  */
 static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typed, __u64 now,
-						      __u8 dir, bool *created)
+						      __u8 dir, bool fresh, bool *created)
 {
-	struct conn_state *st = state_get(sk, typed, false);
+	struct conn_state *st;
 
 	*created = false;
+	if (!fresh && sk_state(sk, typed) == TCP_CLOSE)
+		return state_of_dying(sk, typed);
+	st = state_get(sk, typed, false);
 	if (st) {
 		/* connect() picks the local port after entering SYN_SENT */
 		if (!st->conn.sport && st->conn.cookie)
@@ -283,11 +316,17 @@ static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typ
 	return st;
 }
 
+/* Lookup only: the live state, or a dying socket's. */
+static __always_inline struct conn_state *state_find(struct sock *sk, bool typed)
+{
+	return sk_state(sk, typed) == TCP_CLOSE ? state_of_dying(sk, typed) : state_get(sk, typed, false);
+}
+
 static __always_inline struct conn_state *conn_get(struct sock *sk, bool typed, __u64 now, __u8 dir)
 {
 	bool created;
 
-	return conn_get_new(sk, typed, now, dir, &created);
+	return conn_get_new(sk, typed, now, dir, false, &created);
 }
 
 /*
@@ -343,7 +382,8 @@ static __always_inline void burst_flush(struct conn_state *st)
 		if (!r)
 			return;
 		r->reason = st->burst_key;
-		r->_pad = 0;
+		r->state = st->burst_state;
+		r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
 		bpf_ringbuf_submit(r, rec_wakeup());
 	} else {
 		struct tv_rec_segment *r = rec_reserve(sizeof(*r), st->burst_type, st->burst_ts,
@@ -379,6 +419,8 @@ static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 k
 	}
 	st->burst_count++;
 	st->burst_len += len;
+	if (st->dead) /* no close will come to flush it */
+		burst_flush(st);
 }
 
 /* ---- state changes: open, handshake, who closed ---- */
@@ -396,7 +438,7 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 	/* an accepted socket is first seen leaving SYN_RECV */
 	dir = new == TCP_SYN_SENT ? TV_DIR_OUT
 	      : (new == TCP_SYN_RECV || old == TCP_SYN_RECV) ? TV_DIR_IN : TV_DIR_UNKNOWN;
-	st = conn_get(sk, typed, now, dir);
+	st = conn_get_new(sk, typed, now, dir, old == TCP_CLOSE, &(bool){ false });
 	if (!st)
 		return 0;
 	/* connect() runs in the owner's context; later changes may be softirq */
@@ -428,9 +470,9 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 		o->syn_retrans = RD(typed, tp, total_retrans);
 		bpf_ringbuf_submit(o, rec_wakeup());
 	} else if (old == TCP_ESTABLISHED && new == TCP_FIN_WAIT1) {
-		st->closer = TV_CLOSED_LOCAL;
+		st->closer = TV_CLOSER_LOCAL;
 	} else if (old == TCP_ESTABLISHED && new == TCP_CLOSE_WAIT) {
-		st->closer = TV_CLOSED_REMOTE;
+		st->closer = TV_CLOSER_REMOTE;
 	}
 	if (new == TCP_CLOSE)
 		st->last_state = old;
@@ -445,7 +487,7 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	struct tv_rec_close *r;
 	struct tcp_sock *tp;
 
-	if (!st || !st->conn.cookie)
+	if (!st || !st->conn.cookie || st->dead)
 		return 0;
 	tp = tcp_of(sk, typed);
 	if (!tp)
@@ -473,18 +515,11 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	r->resets_received = st->resets_received;
 	r->last_state = st->last_state ? st->last_state : sk_state(sk, typed);
 	r->established = st->established;
-	if (!st->established)
-		r->closed_by = TV_CLOSED_NEVER_ESTABLISHED;
-	else if (st->resets_received)
-		r->closed_by = TV_CLOSED_RESET_RECEIVED;
-	else if (st->resets_sent)
-		r->closed_by = TV_CLOSED_RESET_SENT;
-	else
-		r->closed_by = st->closer;
+	r->closer = st->closer;
 	__builtin_memset(r->_pad, 0, sizeof(r->_pad));
 	bpf_ringbuf_submit(r, rec_wakeup());
 out:
-	state_delete(sk, typed);
+	state_bury(sk, st, typed);
 	return 0;
 }
 
@@ -525,7 +560,7 @@ static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, i
 	bool created;
 	__u8 kind;
 
-	st = conn_get_new(sk, typed, now, TV_DIR_UNKNOWN, &created);
+	st = conn_get_new(sk, typed, now, TV_DIR_UNKNOWN, false, &created);
 	if (!st)
 		return 0;
 	tp = tcp_of(sk, typed);
@@ -701,7 +736,7 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 		return 0;
 	/* only connections already known: skb->sk is an RCU pointer that the
 	 * cookie helper refuses, and every live connection has state by now */
-	st = state_get(sk, typed, false);
+	st = state_find(sk, typed);
 	if (!st || !st->conn.cookie)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -774,7 +809,7 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 	if (!tls_capture)
 		return 0;
 	st = state_get(sk, typed, false);
-	if (!st || st->first_write_seen || st->conn.dir != TV_DIR_OUT)
+	if (!st || st->dead || st->first_write_seen || st->conn.dir != TV_DIR_OUT)
 		return 0;
 	st->first_write_seen = 1;
 	port = st->conn.dport;

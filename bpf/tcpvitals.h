@@ -50,12 +50,11 @@ enum tv_dir {
 #define TV_OWNER_KNOWN 0x1 /* pid/comm were taken in the owner's process context */
 #define TV_OWNER_MATCH 0x2 /* owner is a traced pid or a descendant (--pid, -- COMMAND) */
 
-enum tv_closed_by {
-	TV_CLOSED_LOCAL = 0,
-	TV_CLOSED_REMOTE = 1,
-	TV_CLOSED_RESET_SENT = 2,
-	TV_CLOSED_RESET_RECEIVED = 3,
-	TV_CLOSED_NEVER_ESTABLISHED = 4,
+/* Who sent the first FIN. The collector decides closed_by from this, the
+ * resets (including late ones) and whether the connection was established. */
+enum tv_closer {
+	TV_CLOSER_LOCAL = 0, /* also: no FIN seen (timeouts, connections older than tracing) */
+	TV_CLOSER_REMOTE = 1,
 };
 
 enum tv_reset_side {
@@ -145,7 +144,8 @@ struct tv_rec_drop {
 	struct tv_hdr hdr;
 	struct tv_conn conn;
 	__u32 reason; /* enum skb_drop_reason value of the running kernel */
-	__u32 _pad;
+	__u8 state;   /* TCP state when it happened */
+	__u8 _pad[3];
 };
 _Static_assert(sizeof(struct tv_rec_drop) == 96, "tv_rec_drop size");
 
@@ -169,7 +169,7 @@ struct tv_rec_close {
 	__u16 resets_sent;
 	__u16 resets_received;
 	__u8 last_state; /* state before CLOSE */
-	__u8 closed_by;  /* enum tv_closed_by */
+	__u8 closer;     /* enum tv_closer */
 	__u8 established;
 	__u8 _pad[5];
 };

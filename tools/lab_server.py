@@ -5,7 +5,12 @@ server MODE ADDR PORT: accept connections forever.
   abort  read the request, then close with SO_LINGER {1,0}: the kernel sends a reset
   hold   keep every connection open until the peer closes it
   trickle  send 1000 bytes every 50 ms for 3 s, then close
+  stream   answer with an HTTP header for 200 kB, then send 2000 bytes every 10 ms
+           (1 s in all), then close: a client that gives up early gets data after its close
 client ADDR PORT SECONDS: connect, send a line, stay connected SECONDS, close.
+early ADDR PORT close|shutdown: send a request, read what has arrived, then close the
+  socket (close) or shut down both directions and close 0.3 s later (shutdown), while the
+  server is still sending.
 """
 import socket
 import struct
@@ -30,6 +35,13 @@ def handle(mode, conn):
         conn.recv(4096)
         if mode == "abort":
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            return
+        if mode == "stream":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n")
+            for _ in range(100):
+                conn.sendall(b"y" * 2000)
+                time.sleep(0.01)
             conn.close()
             return
         if mode == "trickle":
@@ -63,8 +75,28 @@ def client(addr, port, seconds):
     s.close()
 
 
+def early(addr, port, how):
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.connect((addr, port))
+    s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    s.recv(100)
+    s.setblocking(False)
+    try:  # read what has arrived: an empty receive queue makes close() send a FIN, not a reset
+        while s.recv(65536):
+            pass
+    except BlockingIOError:
+        pass
+    if how == "shutdown":
+        s.shutdown(socket.SHUT_RDWR)
+        time.sleep(0.3)
+    s.close()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1] == "early":
+        early(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         client(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))

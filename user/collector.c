@@ -1,28 +1,48 @@
+/*
+ * A record's way through the collector is one straight line (collector_record):
+ * find the connection, learn and select, update its facts, hand the record to
+ * the format (or hold it back), and settle: decide whether the connection is
+ * finished. TLS results and timers come in through collector_tick and end in
+ * the same settle step.
+ */
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "collector.h"
 #include "log.h"
-
-#define TLS_HELLO_WAIT_NS 1000000000ULL /* a TLS connection that wrote nothing for 1 s is checked anyway */
+#include "verdict.h"
 
 int collector_init(struct collector *col, const struct tv_config *cfg, struct output *out,
-		   size_t max_conns)
+		   struct tls_track *tls, size_t max_conns)
 {
 	memset(col, 0, sizeof(*col));
 	col->cfg = cfg;
 	col->out = out;
+	col->tls = tls;
 	col->by_owner_pid = cfg->npids > 0 || cfg->command;
 	col->self_pid = (uint32_t)getpid();
+	dlist_init(&col->hello_waits);
+	dlist_init(&col->holds);
 	return conn_table_init(&col->table, max_conns);
 }
 
 void collector_free(struct collector *col)
 {
+	struct conn *c;
+
+	while ((c = conn_table_oldest(&col->table))) {
+		tls_track_cancel(&c->tls_waiter);
+		dlink_remove(&c->hello);
+		dlink_remove(&c->hold);
+		conn_table_remove(&col->table, c);
+	}
 	conn_table_free(&col->table);
 }
 
-enum tv_sel filter_conn(const struct tv_config *cfg, bool by_owner_pid, const struct tv_conn *id)
+/* ---- selection ---- */
+
+enum tv_sel collector_filter(const struct tv_config *cfg, bool by_owner_pid, const struct tv_conn *id)
 {
 	int i;
 
@@ -52,62 +72,31 @@ enum tv_sel filter_conn(const struct tv_config *cfg, bool by_owner_pid, const st
 	return TV_SEL_YES;
 }
 
-static bool is_anomaly(const union tv_record *r)
+/* The TLS checker's own connections, and a local server's end of them. */
+static bool is_own_check(struct collector *col, const struct tv_conn *id)
 {
-	switch (r->hdr.type) {
-	case TV_REC_RETRANSMIT:
-	case TV_REC_OFO:
-	case TV_REC_DUP:
-	case TV_REC_DUPACK:
-	case TV_REC_RESET:
-	case TV_REC_DROP:
+	if (!col->nself && id->pid != col->self_pid)
+		return false; /* no check has run yet: the common case */
+	if ((id->owner_flags & TV_OWNER_KNOWN) && id->pid == col->self_pid) {
+		bool known = false;
+
+		for (unsigned i = 0; i < TV_SELF_ENDS && i < col->nself; i++)
+			known |= col->self_ends[i].cookie == id->cookie;
+		if (id->sport && !known) /* once connect() has picked the port */
+			col->self_ends[col->nself++ % TV_SELF_ENDS] = *id;
 		return true;
-	case TV_REC_OPEN:
-		return r->open.syn_retrans > 0;
-	case TV_REC_CLOSE:
-		return r->close.closed_by == TV_CLOSED_NEVER_ESTABLISHED ||
-		       r->close.closed_by == TV_CLOSED_RESET_SENT ||
-		       r->close.closed_by == TV_CLOSED_RESET_RECEIVED;
-	default:
-		return false;
 	}
+	for (unsigned i = 0; i < TV_SELF_ENDS && i < col->nself; i++) {
+		const struct tv_conn *s = &col->self_ends[i];
+
+		if (s->netns == id->netns && s->sport == id->dport && s->dport == id->sport &&
+		    !memcmp(s->saddr, id->daddr, 16))
+			return true;
+	}
+	return false;
 }
 
-static void flush_pending(struct collector *col, struct conn *c)
-{
-	uint32_t i;
-
-	if (!col->out->ops->streams)
-		return;
-	for (i = 0; i < c->nevents; i++)
-		col->out->ops->record(col->out, c, &c->events[i]);
-	conn_clear_events(c);
-}
-
-/* The connection is done (closed, evicted, or tracing stopped): report it
- * if selected and forget it. */
-static void conn_done(struct collector *col, struct conn *c, const union tv_record *close)
-{
-	if (close && c->tls_pending && c->sel == TV_SEL_YES) {
-		/* the close carries the check's result: hold it until the check ends */
-		c->held_close = malloc(sizeof(*c->held_close));
-		if (c->held_close) {
-			*c->held_close = *close;
-			c->closed = true;
-			return;
-		}
-	}
-	if (c->sel == TV_SEL_YES) {
-		flush_pending(col, c);
-		if (close && col->out->ops->streams)
-			col->out->ops->record(col->out, c, close);
-		col->out->ops->conn_end(col->out, c, close);
-		col->stats.connections++;
-		col->stats.unkept += c->elided;
-	}
-	conn_table_remove(&col->table, c);
-}
-
+/* What the record says about the connection's owner, direction and port. */
 static void conn_learn(struct conn *c, const struct tv_conn *id)
 {
 	if (!(c->id.owner_flags & TV_OWNER_KNOWN) && (id->owner_flags & TV_OWNER_KNOWN)) {
@@ -123,86 +112,182 @@ static void conn_learn(struct conn *c, const struct tv_conn *id)
 	}
 }
 
-/* The TLS checker's own connections, and a local server's end of them. */
-static bool is_own_check(struct collector *col, const struct conn *c)
+static void conn_select(struct collector *col, struct conn *c)
 {
-	const struct tv_conn *id = &c->id;
-
-	if ((id->owner_flags & TV_OWNER_KNOWN) && id->pid == col->self_pid) {
-		bool known = false;
-
-		for (unsigned i = 0; i < 64 && i < col->nself; i++)
-			known |= col->self_ends[i].cookie == id->cookie;
-		if (id->sport && !known) /* once connect() has picked the port */
-			col->self_ends[col->nself++ % 64] = *id;
-		return true;
+	/* our own end keeps being looked at until its local port is known */
+	if ((c->sel != TV_SEL_NO || c->id.pid == col->self_pid) && is_own_check(col, &c->id))
+		c->sel = TV_SEL_NO;
+	if (c->sel == TV_SEL_UNKNOWN)
+		c->sel = collector_filter(col->cfg, col->by_owner_pid, &c->id);
+	if (c->sel == TV_SEL_NO) {
+		rec_queue_clear(&c->held);
+		c->suspect = 0;
 	}
-	for (unsigned i = 0; i < 64 && i < col->nself; i++) {
-		const struct tv_conn *s = &col->self_ends[i];
-
-		if (s->netns == id->netns && s->sport == id->dport && s->dport == id->sport &&
-		    !memcmp(s->saddr, id->daddr, 16))
-			return true;
-	}
-	return false;
 }
 
-static void tls_summarize(struct conn *c, const struct tls_result *res)
+/* ---- handing records to the format ---- */
+
+static struct conn_ref conn_ref_of(const struct conn *c)
 {
-	c->tls.present = true;
-	c->tls.result = (uint8_t)res->result;
-	snprintf(c->tls.server_name, sizeof(c->tls.server_name), "%s", res->key.sni);
-	c->tls.earliest_expiry = tls_earliest_expiry(res->chain, res->nchain);
-	if (res->result != TLS_RESULT_OK)
-		c->anomalous = true;
+	return (struct conn_ref){ .cookie = c->node.cookie, .id = c->id, .first_ts_ns = c->first_ts_ns };
 }
 
-static void tls_give(struct collector *col, struct conn *c, const struct tls_result *res, bool cached)
+/* Records go out once the connection is selected, connect() has picked its
+ * local port, and no received reset waits to be told apart from our own abort. */
+static bool conn_ready(const struct conn *c)
 {
-	c->tls_pending = false;
-	tls_summarize(c, res);
+	return c->sel == TV_SEL_YES && c->id.sport && !c->suspect;
+}
+
+static void conn_flush(struct collector *col, struct conn *c)
+{
+	struct conn_ref ref;
+
+	if (!c->held.n || c->sel != TV_SEL_YES)
+		return;
+	ref = conn_ref_of(c);
+	for (uint32_t i = 0; i < c->held.n; i++)
+		col->out->ops->event(col->out, &ref, &c->held.recs[i]);
+	rec_queue_clear(&c->held);
+	c->suspect = 0;
+}
+
+static void conn_deliver(struct collector *col, struct conn *c, const union tv_record *r)
+{
+	struct conn_ref ref;
+
+	if (c->sel == TV_SEL_NO)
+		return;
+	if (!conn_ready(c) || c->held.n) {
+		rec_queue_push(&c->held, r);
+		if (conn_ready(c))
+			conn_flush(col, c);
+		return;
+	}
+	ref = conn_ref_of(c);
+	col->out->ops->event(col->out, &ref, r);
+}
+
+/* ---- holds and the one decision: report or wait ---- */
+
+/* Keeps c on the hold list, ordered by until (nearly always the last). */
+static void hold_until(struct collector *col, struct conn *c, uint64_t until)
+{
+	struct dlink *at;
+
+	if (until > c->hold_until_ns)
+		c->hold_until_ns = until;
+	dlink_remove(&c->hold);
+	for (at = col->holds.head.prev; at != &col->holds.head; at = at->prev)
+		if (container_of(at, struct conn, hold)->hold_until_ns <= c->hold_until_ns)
+			break;
+	dlink_insert_after(at, &c->hold);
+}
+
+static void conn_forget(struct collector *col, struct conn *c)
+{
+	if (c->tls_pending)
+		col->tls_pending--;
+	tls_track_cancel(&c->tls_waiter);
+	dlink_remove(&c->hello);
+	dlink_remove(&c->hold);
+	conn_table_remove(&col->table, c);
+}
+
+/* The close as reported: the kernel's counters with what came later. */
+static void conn_end_build(const struct conn *c, bool evicted, struct conn_end *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->closed = c->phase == CONN_CLOSED;
+	e->evicted = evicted;
+	e->tls = c->tls;
+	if (e->closed) {
+		int32_t rx = (int32_t)c->close.resets_received + c->add_resets_received;
+
+		e->close = c->close;
+		e->close.resets_sent = (uint16_t)(c->close.resets_sent + c->add_resets_sent);
+		e->close.resets_received = (uint16_t)(rx > 0 ? rx : 0);
+		e->close.drops += (uint32_t)c->add_drops;
+	}
+	verdict_judge(e, c->saw_anomaly);
+}
+
+static void conn_report(struct collector *col, struct conn *c, bool evicted)
+{
+	if (c->sel == TV_SEL_UNKNOWN)
+		c->sel = collector_filter(col->cfg, col->by_owner_pid, &c->id);
 	if (c->sel == TV_SEL_YES) {
-		flush_pending(col, c);
-		col->out->ops->tls(col->out, c, res, cached);
-	}
-	if (c->held_close) {
-		union tv_record close = *c->held_close;
+		struct conn_end end;
+		struct conn_ref ref = conn_ref_of(c);
 
-		conn_done(col, c, &close);
+		conn_flush(col, c);
+		conn_end_build(c, evicted, &end);
+		col->out->ops->conn_end(col->out, &ref, &end);
+		col->stats.connections++;
 	}
+	col->stats.unkept += c->held.overflow;
+	conn_forget(col, c);
 }
 
-static void tls_deliver(void *arg, uint64_t cookie, const struct tls_result *res)
+/* The one place that decides whether a connection is finished: closed by the
+ * kernel, its TLS check over, and its hold run out. */
+static void conn_settle(struct collector *col, struct conn *c, uint64_t now)
 {
-	struct collector *col = arg;
-	struct conn *c = conn_table_get(&col->table, cookie);
+	if (c->phase != CONN_CLOSED || c->tls_pending)
+		return;
+	if (now < c->hold_until_ns) {
+		if (!dlink_linked(&c->hold))
+			hold_until(col, c, c->hold_until_ns);
+		return;
+	}
+	conn_report(col, c, false);
+}
 
-	if (c && c->tls_pending)
-		tls_give(col, c, res, false);
+/* ---- TLS ---- */
+
+static void conn_tls_result(struct collector *col, struct conn *c, const struct tls_report *res,
+			    bool cached)
+{
+	if (c->tls_pending) {
+		c->tls_pending = false;
+		col->tls_pending--;
+	}
+	c->tls.present = true;
+	c->tls.result = res->result;
+	snprintf(c->tls.server_name, sizeof(c->tls.server_name), "%s", res->server_name);
+	c->tls.earliest_expiry = tls_earliest_expiry(res->chain, res->nchain);
+	if (c->sel == TV_SEL_YES) {
+		struct conn_ref ref = conn_ref_of(c);
+
+		if (conn_ready(c))
+			conn_flush(col, c);
+		col->out->ops->tls(col->out, &ref, res, (enum tls_sni_source)c->tls_sni_source, cached);
+	}
 }
 
 static void tls_request(struct collector *col, struct conn *c, const char *sni, enum tls_sni_source src)
 {
-	const struct tls_result *res = NULL;
+	const struct tls_report *res = NULL;
 
 	if (c->tls_requested || c->sel == TV_SEL_NO)
 		return;
 	c->tls_requested = true;
-	c->tls_wait_until_ns = 0;
+	dlink_remove(&c->hello);
 	if (!sni || !sni[0]) {
 		sni = tls_track_option_name(col->tls, &c->id);
 		src = sni ? TLS_SNI_OPTION : TLS_SNI_NONE;
 	}
 	c->tls_sni_source = (uint8_t)src; /* a shared result may have come from another source */
-	switch (tls_track_request(col->tls, &c->id, sni, &res)) {
+	switch (tls_track_request(col->tls, &c->id, sni, &c->tls_waiter, &res)) {
 	case TLS_REQ_PENDING:
 		c->tls_pending = true;
+		col->tls_pending++;
 		break;
 	case TLS_REQ_CACHED:
-		tls_give(col, c, res, true);
+		conn_tls_result(col, c, res, true);
 		break;
 	case TLS_REQ_FAILED:
-		tls_give(col, c, res, false);
+		conn_tls_result(col, c, res, false);
 		break;
 	case TLS_REQ_NONE:
 		break;
@@ -220,94 +305,166 @@ static void collector_tls_hello(struct collector *col, const struct tv_rec_tls_h
 	if (!c || !col->tls)
 		return;
 	pr = tls_hello_sni(h->data, h->len < TV_HELLO_MAX ? h->len : TV_HELLO_MAX, sni);
-	pr_debug("connection %llu: first write of %u bytes: %s%s%s\n", (unsigned long long)c->cookie,
+	pr_debug("connection %llu: first write of %u bytes: %s%s%s\n", (unsigned long long)h->conn.cookie,
 		 h->total, tls_hello_result_name(pr), pr == TLS_HELLO_SNI ? " " : "",
 		 pr == TLS_HELLO_SNI ? sni : "");
-	if (pr == TLS_HELLO_NOT_TLS)
-		return; /* not a TLS client: nothing to check on its behalf */
+	if (pr == TLS_HELLO_NOT_TLS) {
+		dlink_remove(&c->hello); /* not a TLS client: nothing to check on its behalf */
+		return;
+	}
 	tls_request(col, c, pr == TLS_HELLO_SNI ? sni : NULL, TLS_SNI_CLIENT_HELLO);
+	conn_settle(col, c, h->hdr.ts_ns);
 }
 
-void collector_tick(struct collector *col, uint64_t now_ns)
-{
-	struct conn *c, *next;
+/* ---- the record path ---- */
 
-	if (!col->tls)
-		return;
-	tls_track_poll(col->tls, tls_deliver, col);
-	for (c = col->table.oldest; c; c = next) {
-		next = c->next;
-		if (c->tls_wait_until_ns && now_ns >= c->tls_wait_until_ns && !c->closed)
-			tls_request(col, c, NULL, TLS_SNI_NONE);
+static bool is_anomaly(const union tv_record *r)
+{
+	switch (r->hdr.type) {
+	case TV_REC_RETRANSMIT:
+	case TV_REC_OFO:
+	case TV_REC_DUP:
+	case TV_REC_DUPACK:
+	case TV_REC_RESET:
+	case TV_REC_DROP:
+		return true;
+	case TV_REC_OPEN:
+		return r->open.syn_retrans > 0;
+	default:
+		return false;
 	}
 }
 
-int collector_tls_busy(const struct collector *col)
+/* A record the kernel emitted for a socket already in CLOSE. */
+static bool is_late(const union tv_record *r)
 {
-	const struct conn *c;
-	int n = 0;
+	switch (r->hdr.type) {
+	case TV_REC_RESET: return r->reset.state == TCP_CLOSE;
+	case TV_REC_RETRANSMIT: return r->retransmit.state == TCP_CLOSE;
+	case TV_REC_DROP: return r->drop.state == TCP_CLOSE;
+	default: return false;
+	}
+}
 
-	for (c = col->table.oldest; c; c = c->next)
-		n += c->tls_pending;
-	return n;
+/*
+ * tcp_reset() fires tcp_receive_reset also when this host aborts a connection
+ * that receives data after it shut down its receiving side
+ * (tcp_rcv_state_process, "step 7"), and then sends a reset of its own. That
+ * can only happen in these states; such a received reset is held until a
+ * sent reset proves it our own abort, or the hold runs out.
+ */
+static bool may_be_own_abort(const union tv_record *r)
+{
+	if (r->hdr.type != TV_REC_RESET || r->reset.side != TV_RESET_RECEIVED)
+		return false;
+	switch (r->reset.state) {
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSE_WAIT:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		return true;
+	}
+	return false;
+}
+
+/* The connection a record belongs to, created on first sight; NULL when
+ * the record must not create one. */
+static struct conn *conn_for(struct collector *col, const union tv_record *r)
+{
+	const struct tv_conn *id = &r->state.conn; /* every record has it after the header */
+	struct conn *c = conn_table_get(&col->table, id->cookie);
+
+	if (c)
+		return c;
+	if (is_late(r)) {
+		col->stats.unkept++; /* its connection was reported already */
+		return NULL;
+	}
+	if (conn_table_full(&col->table)) {
+		col->stats.evicted++;
+		conn_report(col, conn_table_oldest(&col->table), true);
+	}
+	c = conn_table_add(&col->table, id, r->hdr.ts_ns);
+	if (!c) {
+		pr_warn("out of memory for a new connection; its records are dropped\n");
+		col->stats.unkept++;
+	}
+	return c;
+}
+
+/* What the record changes in the connection's facts and its life. */
+static void conn_update(struct collector *col, struct conn *c, const union tv_record *r)
+{
+	uint64_t ts = r->hdr.ts_ns;
+
+	if (is_anomaly(r))
+		c->saw_anomaly = true;
+	switch (r->hdr.type) {
+	case TV_REC_OPEN:
+		if (col->tls && c->id.dir == TV_DIR_OUT && !c->tls_requested &&
+		    tls_track_port(col->tls, c->id.dport) && !dlink_linked(&c->hello)) {
+			c->hello_deadline_ns = ts + TV_HELLO_WAIT_NS;
+			dlist_append(&col->hello_waits, &c->hello);
+		}
+		break;
+	case TV_REC_CLOSE:
+		c->close = r->close;
+		c->phase = CONN_CLOSED;
+		dlink_remove(&c->hello);
+		hold_until(col, c, ts + TV_HOLD_NS);
+		break;
+	case TV_REC_RESET:
+		if (r->reset.side == TV_RESET_SENT && r->reset.state == TCP_CLOSE && c->suspect) {
+			/* the received reset held back was this host's own abort */
+			rec_queue_remove(&c->held, c->suspect - 1);
+			c->suspect = 0;
+			c->add_resets_received--;
+		}
+		if (c->phase == CONN_CLOSED) {
+			if (r->reset.side == TV_RESET_SENT)
+				c->add_resets_sent++;
+			else
+				c->add_resets_received++;
+		}
+		break;
+	case TV_REC_DROP:
+		if (c->phase == CONN_CLOSED)
+			c->add_drops += (int32_t)r->hdr.count;
+		break;
+	}
 }
 
 void collector_record(struct collector *col, const union tv_record *r)
 {
-	const struct tv_conn *id = &r->state.conn; /* every record has it after the header */
+	const struct tv_conn *id = &r->state.conn;
 	struct conn *c;
 
 	col->stats.records++;
 	if (!id->cookie) {
 		/* no socket yet: cannot belong to a traced process */
 		if (!col->by_owner_pid && !col->cfg->comm[0] &&
-		    filter_conn(col->cfg, false, id) == TV_SEL_YES)
-			col->out->ops->record(col->out, NULL, r);
+		    collector_filter(col->cfg, false, id) == TV_SEL_YES)
+			col->out->ops->orphan(col->out, r);
 		return;
 	}
-	c = conn_table_get(&col->table, id->cookie);
-	if (!c) {
-		if (conn_table_full(&col->table)) {
-			col->stats.evicted++;
-			conn_done(col, col->table.oldest, NULL);
-		}
-		c = conn_table_add(&col->table, id, r->hdr.ts_ns);
-		if (!c) {
-			pr_warn("out of memory for a new connection; its records are dropped\n");
-			col->stats.unkept++;
-			return;
-		}
-	}
+	c = conn_for(col, r);
+	if (!c)
+		return;
 	conn_learn(c, id);
-	if ((c->sel != TV_SEL_NO || c->id.pid == col->self_pid) && is_own_check(col, c))
-		c->sel = TV_SEL_NO;
-	if (is_anomaly(r))
-		c->anomalous = true;
-	if (r->hdr.type == TV_REC_OPEN && col->tls && c->id.dir == TV_DIR_OUT && !c->tls_requested &&
-	    tls_track_port(col->tls, c->id.dport))
-		c->tls_wait_until_ns = r->hdr.ts_ns + TLS_HELLO_WAIT_NS;
-	if (c->sel == TV_SEL_UNKNOWN)
-		c->sel = filter_conn(col->cfg, col->by_owner_pid, &c->id);
-	/* hold records back until connect() has picked the local port */
-	if (c->sel == TV_SEL_YES && !c->id.sport && r->hdr.type != TV_REC_CLOSE) {
-		conn_append(c, r);
-		return;
+	conn_select(col, c);
+	conn_update(col, c, r);
+	if (may_be_own_abort(r) && c->sel != TV_SEL_NO && !c->suspect) {
+		if (rec_queue_push(&c->held, r)) {
+			c->suspect = c->held.n;
+			hold_until(col, c, r->hdr.ts_ns + TV_HOLD_NS);
+		}
+	} else if (r->hdr.type != TV_REC_CLOSE) {
+		conn_deliver(col, c, r);
 	}
-
-	if (r->hdr.type == TV_REC_CLOSE) {
-		conn_done(col, c, r);
-		return;
-	}
-	if (c->sel == TV_SEL_NO) {
-		conn_clear_events(c);
-		return;
-	}
-	if (c->sel == TV_SEL_YES && col->out->ops->streams) {
-		flush_pending(col, c);
-		col->out->ops->record(col->out, c, r);
-		return;
-	}
-	conn_append(c, r);
+	if (conn_ready(c))
+		conn_flush(col, c);
+	conn_settle(col, c, r->hdr.ts_ns);
 }
 
 void collector_raw(struct collector *col, const void *data, size_t len)
@@ -333,28 +490,64 @@ void collector_lost(struct collector *col, uint64_t ts_ns, uint64_t records)
 	col->out->ops->lost(col->out, ts_ns, records);
 }
 
+/* ---- time ---- */
+
+void collector_tick(struct collector *col, uint64_t now_ns)
+{
+	const struct tls_report *res;
+	struct dlink *n;
+	uint64_t cookie;
+
+	while (tls_track_next(col->tls, &cookie, &res)) {
+		struct conn *c = conn_table_get(&col->table, cookie);
+
+		if (!c)
+			continue;
+		conn_tls_result(col, c, res, false);
+		conn_settle(col, c, now_ns);
+	}
+	while ((n = dlist_first(&col->hello_waits))) {
+		struct conn *c = container_of(n, struct conn, hello);
+
+		if (c->hello_deadline_ns > now_ns)
+			break;
+		dlink_remove(n);
+		if (c->phase == CONN_OPEN)
+			tls_request(col, c, NULL, TLS_SNI_NONE);
+	}
+	while ((n = dlist_first(&col->holds))) {
+		struct conn *c = container_of(n, struct conn, hold);
+
+		if (c->hold_until_ns > now_ns)
+			break;
+		dlink_remove(n);
+		c->suspect = 0; /* no reset of ours followed: it was the peer's */
+		if (conn_ready(c))
+			conn_flush(col, c);
+		conn_settle(col, c, now_ns);
+	}
+}
+
+int collector_tls_pending(const struct collector *col)
+{
+	return col->tls_pending;
+}
+
 size_t collector_open_selected(const struct collector *col)
 {
-	const struct conn *c;
 	size_t n = 0;
 
-	for (c = col->table.oldest; c; c = c->next)
-		n += c->sel == TV_SEL_YES && !c->closed;
+	for (const struct conn *c = conn_table_oldest(&col->table); c; c = conn_table_next(&col->table, c))
+		n += c->sel == TV_SEL_YES && c->phase == CONN_OPEN;
 	return n;
 }
 
 void collector_finish(struct collector *col)
 {
-	while (col->table.oldest) {
-		struct conn *c = col->table.oldest;
+	struct conn *c;
 
-		c->tls_pending = false; /* checks still running are not waited for past here */
-		if (c->held_close) {
-			union tv_record close = *c->held_close;
-
-			conn_done(col, c, &close);
-		} else {
-			conn_done(col, c, NULL);
-		}
+	while ((c = conn_table_oldest(&col->table))) {
+		c->suspect = 0;
+		conn_report(col, c, false);
 	}
 }

@@ -113,8 +113,10 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	skel->rodata->tls_capture = !cfg->tls_off;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)cfg->ringbuf_size);
 	skel->rodata->ringbuf_size = cfg->ringbuf_size;
-	if (!at->hash_storage)
+	if (!at->hash_storage) {
 		bpf_map__set_max_entries(skel->maps.hash_states, 1);
+		bpf_map__set_max_entries(skel->maps.dead_states, 1);
+	}
 	if (!pid_filter)
 		bpf_map__set_max_entries(skel->maps.traced_tgids, 1);
 

@@ -124,7 +124,7 @@ static void wait_tls_checks(struct run *r)
 {
 	uint64_t limit = clock_mono_now_ns() + (uint64_t)(r->cfg.tls_timeout_ms + 1000) * 1000000ULL;
 
-	while (collector_tls_busy(&r->col) && clock_mono_now_ns() < limit) {
+	while (collector_tls_pending(&r->col) && clock_mono_now_ns() < limit) {
 		ring_buffer__poll(r->rb, 50);
 		ring_buffer__consume(r->rb);
 		collector_tick(&r->col, clock_mono_now_ns());
@@ -167,10 +167,16 @@ int main(int argc, char **argv)
 	install_signals();
 	/* before COMMAND exists: a bad --ca-file must not leave it behind */
 	if (!r.cfg.tls_off) {
-		r.tls = tls_track_new(&r.cfg, err, sizeof(err));
-		if (!r.tls) {
+		struct tls_track_options to = {
+			.extra_ports = r.cfg.tls_ports, .nextra_ports = r.cfg.ntls_ports,
+			.names = r.cfg.tls_names, .nnames = r.cfg.ntls_names,
+			.ca_file = r.cfg.ca_file, .timeout_ms = r.cfg.tls_timeout_ms, .ttl_s = r.cfg.tls_ttl_s,
+		};
+
+		rc = tls_track_new(&r.tls, &to, err, sizeof(err));
+		if (rc) {
 			fprintf(stderr, "tcpvitals: %s\n", err);
-			return TV_EXIT_USAGE;
+			return rc;
 		}
 	}
 
@@ -212,12 +218,12 @@ int main(int argc, char **argv)
 	r.out.all = r.cfg.all;
 	r.out.tls_warn_days = r.cfg.tls_warn_days;
 	clock_init(&r.out.clk);
-	if (collector_init(&r.col, &r.cfg, &r.out, MAX_CONNS)) {
+	if ((r.out.ops->init && r.out.ops->init(&r.out)) ||
+	    collector_init(&r.col, &r.cfg, &r.out, r.tls, MAX_CONNS)) {
 		fprintf(stderr, "tcpvitals: out of memory\n");
 		rc = TV_EXIT_RUNTIME;
 		goto out;
 	}
-	r.col.tls = r.tls;
 	r.rb = ring_buffer__new(loader_ringbuf_fd(&r.ld), on_ring_record, &r.col, NULL);
 	if (!r.rb) {
 		fprintf(stderr, "tcpvitals: cannot open the ring buffer: %s\n", strerror(errno));
@@ -270,6 +276,8 @@ out:
 	ring_buffer__free(r.rb);
 	loader_stop(&r.ld);
 	collector_free(&r.col);
+	if (r.out.ops && r.out.ops->fini)
+		r.out.ops->fini(&r.out);
 	reason_names_free(names);
 	return rc;
 }

@@ -33,18 +33,6 @@ const char *retrans_kind_name(unsigned int kind)
 	}
 }
 
-const char *closed_by_name(unsigned int closed_by)
-{
-	switch (closed_by) {
-	case TV_CLOSED_LOCAL: return "local";
-	case TV_CLOSED_REMOTE: return "remote";
-	case TV_CLOSED_RESET_SENT: return "reset_sent";
-	case TV_CLOSED_RESET_RECEIVED: return "reset_received";
-	case TV_CLOSED_NEVER_ESTABLISHED: return "never_established";
-	default: return "unknown";
-	}
-}
-
 struct enum_names {
 	char **names; /* indexed by value; NULL where the kernel has none */
 	uint32_t n;

@@ -8,7 +8,6 @@
 
 const char *tcp_state_name(unsigned int state);
 const char *retrans_kind_name(unsigned int kind);
-const char *closed_by_name(unsigned int closed_by);
 
 struct reason_names;
 /* Loads enum skb_drop_reason and enum sk_rst_reason from BTF (NULL btf: the

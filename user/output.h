@@ -1,4 +1,7 @@
-/* Output formats behind one interface: one file per format. */
+/* Output formats behind one interface, one file per format. The collector
+ * calls them in a connection's order: events as they happen, the TLS result
+ * when it comes, and conn_end once, last. Each format keeps whatever state it
+ * needs itself. */
 #ifndef TV_OUTPUT_H
 #define TV_OUTPUT_H
 
@@ -6,10 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "clock.h"
-#include "conn_table.h"
 #include "names.h"
 #include "record.h"
-#include "tls_check.h"
+#include "report.h"
 
 struct start_info {
 	const char *version;
@@ -28,23 +30,25 @@ struct stop_info {
 	uint64_t connections; /* connections reported */
 	uint64_t rejected;    /* malformed records */
 	uint64_t evicted;     /* connections pushed out of a full table */
-	uint64_t unkept;      /* events past a connection's timeline limit */
+	uint64_t unkept;      /* records not reported: past a connection's limit, or too late */
 };
 
 struct output;
 
 struct output_ops {
-	/* true: every selected record goes to record() as it arrives (JSON).
-	 * false: the collector keeps records in the connection's timeline and
-	 * hands over the whole connection to conn_end() (text). */
-	bool streams;
+	/* Sets up the format's own state; 0 or -1 (out of memory). May be NULL. */
+	int (*init)(struct output *o);
+	void (*fini)(struct output *o);
 	void (*start)(struct output *o, const struct start_info *si);
-	/* c is NULL for records that belong to no socket yet (SYN-ACK retransmits) */
-	void (*record)(struct output *o, const struct conn *c, const union tv_record *r);
-	/* close is NULL for a connection still open when tracing stopped */
-	void (*conn_end)(struct output *o, const struct conn *c, const union tv_record *close);
-	/* a TLS check's result for connection c (cached: an earlier check's) */
-	void (*tls)(struct output *o, struct conn *c, const struct tls_result *res, bool cached);
+	/* A selected connection's record, in order. Never its close: see conn_end. */
+	void (*event)(struct output *o, const struct conn_ref *c, const union tv_record *r);
+	/* A record of no connection yet (SYN-ACK retransmits). */
+	void (*orphan)(struct output *o, const union tv_record *r);
+	/* The TLS check made for connection c (cached: an earlier check's result). */
+	void (*tls)(struct output *o, const struct conn_ref *c, const struct tls_report *t,
+		    enum tls_sni_source src, bool cached);
+	/* The connection is finished; the last call about c. */
+	void (*conn_end)(struct output *o, const struct conn_ref *c, const struct conn_end *e);
 	void (*lost)(struct output *o, uint64_t ts_ns, uint64_t records);
 	void (*stop)(struct output *o, uint64_t ts_ns, const struct stop_info *si);
 };
@@ -56,6 +60,7 @@ struct output {
 	const struct reason_names *names;
 	bool all; /* text: also connections without anomalies */
 	int tls_warn_days;
+	void *priv; /* the format's own state */
 };
 
 extern const struct output_ops output_json_ops;
@@ -65,8 +70,6 @@ extern const struct output_ops output_text_ops;
 void format_addr(const struct tv_conn *c, bool remote, char *buf, size_t len);
 const char *family_name(const struct tv_conn *c);
 const char *dir_name(const struct tv_conn *c);
-/* Earliest not_after over n certificates, 0 if none. */
-int64_t tls_earliest_expiry(const struct tls_cert *certs, int n);
 void format_date(int64_t unix_s, bool with_time, char *buf, size_t len);
 
 #endif

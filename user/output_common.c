@@ -25,16 +25,6 @@ const char *dir_name(const struct tv_conn *c)
 	}
 }
 
-int64_t tls_earliest_expiry(const struct tls_cert *certs, int n)
-{
-	int64_t e = 0;
-
-	for (int i = 0; i < n; i++)
-		if (certs[i].not_after && (!e || certs[i].not_after < e))
-			e = certs[i].not_after;
-	return e;
-}
-
 void format_date(int64_t unix_s, bool with_time, char *buf, size_t len)
 {
 	time_t t = (time_t)unix_s;

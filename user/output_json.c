@@ -1,4 +1,5 @@
-/* JSON Lines: one object per record, written as records arrive. */
+/* JSON Lines: one object per record, written as records arrive; a
+ * connection's close when the collector reports it. No state of its own. */
 #include <string.h>
 #include <time.h>
 #include "json.h"
@@ -70,7 +71,8 @@ static void write_chain(struct jw *w, const char *key, const struct tls_cert *ce
 	jw_close(w, ']');
 }
 
-static void json_tls(struct output *o, struct conn *c, const struct tls_result *res, bool cached)
+static void json_tls(struct output *o, const struct conn_ref *c, const struct tls_report *res,
+		     enum tls_sni_source src, bool cached)
 {
 	int64_t now = (int64_t)time(NULL);
 	struct jw w;
@@ -79,8 +81,8 @@ static void json_tls(struct output *o, struct conn *c, const struct tls_result *
 	jw_str(&w, "type", "tls");
 	write_ts(o, &w, clock_mono_now_ns());
 	write_conn_keys(&w, &c->id);
-	jw_str(&w, "server_name", res->key.sni[0] ? res->key.sni : NULL);
-	jw_str(&w, "sni_source", tls_sni_source_name(c->tls_sni_source));
+	jw_str(&w, "server_name", res->server_name[0] ? res->server_name : NULL);
+	jw_str(&w, "sni_source", tls_sni_source_name(src));
 	jw_str(&w, "result", tls_result_name(res->result));
 	jw_str(&w, "version", res->version[0] ? res->version : NULL);
 	jw_str(&w, "cipher", res->cipher[0] ? res->cipher : NULL);
@@ -142,7 +144,8 @@ static void json_start(struct output *o, const struct start_info *si)
 	jw_end(&w);
 }
 
-static void json_record(struct output *o, const struct conn *c, const union tv_record *r)
+/* Every record but the close, with the keys of connection id. */
+static void write_record(struct output *o, const struct tv_conn *id, const union tv_record *r)
 {
 	const struct tv_hdr *h = &r->hdr;
 	struct jw w;
@@ -150,7 +153,7 @@ static void json_record(struct output *o, const struct conn *c, const union tv_r
 	jw_begin(&w, o->f);
 	jw_str(&w, "type", record_type_name(h->type));
 	write_ts(o, &w, h->ts_ns);
-	write_conn_keys(&w, c ? &c->id : &r->state.conn);
+	write_conn_keys(&w, id);
 	switch (h->type) {
 	case TV_REC_STATE:
 		jw_str(&w, "old", tcp_state_name(r->state.old_state));
@@ -192,43 +195,60 @@ static void json_record(struct output *o, const struct conn *c, const union tv_r
 					     : drop_reason_name(o->names, r->drop.reason));
 		jw_u64(&w, "count", h->count);
 		break;
-	case TV_REC_CLOSE: {
-		const struct tv_rec_close *cl = &r->close;
-
-		jw_u64(&w, "duration_us", h->ts_ns > cl->start_ns ? (h->ts_ns - cl->start_ns) / 1000 : 0);
-		jw_str(&w, "last_state", tcp_state_name(cl->last_state));
-		jw_str(&w, "closed_by", closed_by_name(cl->closed_by));
-		jw_u64(&w, "bytes_sent", cl->bytes_sent);
-		jw_u64(&w, "bytes_acked", cl->bytes_acked);
-		jw_u64(&w, "bytes_received", cl->bytes_received);
-		jw_u64(&w, "bytes_retrans", cl->bytes_retrans);
-		jw_u64(&w, "retrans_segs", cl->retrans_segs);
-		jw_u64(&w, "rto", cl->rto);
-		jw_u64(&w, "ofo_segs", cl->ofo_segs);
-		jw_u64(&w, "dup_segs", cl->dup_segs);
-		jw_u64(&w, "dupacks", cl->dupacks);
-		jw_u64(&w, "dsack", cl->dsack);
-		jw_u64(&w, "resets_sent", cl->resets_sent);
-		jw_u64(&w, "resets_received", cl->resets_received);
-		jw_u64(&w, "drops", cl->drops);
-		jw_u64(&w, "srtt_us", cl->srtt_us);
-		jw_u64(&w, "rttvar_us", cl->rttvar_us);
-		if (c && c->tls.present) {
-			jw_open(&w, "tls", '{');
-			jw_str(&w, "result", tls_result_name(c->tls.result));
-			jw_str(&w, "server_name", c->tls.server_name[0] ? c->tls.server_name : NULL);
-			write_date(&w, "earliest_expiry", c->tls.earliest_expiry);
-			jw_close(&w, '}');
-		}
-		break;
-	}
 	}
 	jw_end(&w);
 }
 
-static void json_conn_end(struct output *o, const struct conn *c, const union tv_record *close)
+static void json_event(struct output *o, const struct conn_ref *c, const union tv_record *r)
 {
-	/* every record was already written as it came */
+	write_record(o, &c->id, r);
+}
+
+static void json_orphan(struct output *o, const union tv_record *r)
+{
+	write_record(o, &r->state.conn, r);
+}
+
+/* The close record, from the kernel's counters with late records joined. A
+ * connection still open when tracing stopped gets no record here. */
+static void json_conn_end(struct output *o, const struct conn_ref *c, const struct conn_end *e)
+{
+	const struct tv_rec_close *cl = &e->close;
+	uint64_t ts = cl->hdr.ts_ns;
+	struct jw w;
+
+	if (!e->closed)
+		return;
+	jw_begin(&w, o->f);
+	jw_str(&w, "type", "close");
+	write_ts(o, &w, ts);
+	write_conn_keys(&w, &c->id);
+	jw_u64(&w, "duration_us", ts > cl->start_ns ? (ts - cl->start_ns) / 1000 : 0);
+	jw_str(&w, "last_state", tcp_state_name(cl->last_state));
+	jw_str(&w, "closed_by", closed_by_name(e->closed_by));
+	jw_u64(&w, "bytes_sent", cl->bytes_sent);
+	jw_u64(&w, "bytes_acked", cl->bytes_acked);
+	jw_u64(&w, "bytes_received", cl->bytes_received);
+	jw_u64(&w, "bytes_retrans", cl->bytes_retrans);
+	jw_u64(&w, "retrans_segs", cl->retrans_segs);
+	jw_u64(&w, "rto", cl->rto);
+	jw_u64(&w, "ofo_segs", cl->ofo_segs);
+	jw_u64(&w, "dup_segs", cl->dup_segs);
+	jw_u64(&w, "dupacks", cl->dupacks);
+	jw_u64(&w, "dsack", cl->dsack);
+	jw_u64(&w, "resets_sent", cl->resets_sent);
+	jw_u64(&w, "resets_received", cl->resets_received);
+	jw_u64(&w, "drops", cl->drops);
+	jw_u64(&w, "srtt_us", cl->srtt_us);
+	jw_u64(&w, "rttvar_us", cl->rttvar_us);
+	if (e->tls.present) {
+		jw_open(&w, "tls", '{');
+		jw_str(&w, "result", tls_result_name(e->tls.result));
+		jw_str(&w, "server_name", e->tls.server_name[0] ? e->tls.server_name : NULL);
+		write_date(&w, "earliest_expiry", e->tls.earliest_expiry);
+		jw_close(&w, '}');
+	}
+	jw_end(&w);
 }
 
 static void json_lost(struct output *o, uint64_t ts_ns, uint64_t records)
@@ -259,9 +279,9 @@ static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *
 }
 
 const struct output_ops output_json_ops = {
-	.streams = true,
 	.start = json_start,
-	.record = json_record,
+	.event = json_event,
+	.orphan = json_orphan,
 	.conn_end = json_conn_end,
 	.tls = json_tls,
 	.lost = json_lost,

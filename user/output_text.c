@@ -1,9 +1,97 @@
-/* Text: one timeline block per connection, printed when it closes. */
+/* Text: one timeline block per connection, printed when the collector
+ * reports it. The format keeps each connection's timeline and TLS line
+ * itself, from the first event to conn_end. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "cookie_map.h"
 #include "output.h"
+
+#define TIMELINE_MAX 256 /* events kept per connection; later ones are counted */
+
+struct timeline {
+	struct cookie_node node;
+	union tv_record *events;
+	uint32_t nevents, cap;
+	uint32_t elided; /* events past TIMELINE_MAX */
+	char *tls_line;
+};
+
+struct text_state {
+	struct cookie_map timelines;
+};
+
+static int text_init(struct output *o)
+{
+	struct text_state *ts = calloc(1, sizeof(*ts));
+
+	if (!ts || cookie_map_init(&ts->timelines, 1024)) {
+		free(ts);
+		return -1;
+	}
+	o->priv = ts;
+	return 0;
+}
+
+static void timeline_free(struct timeline *t)
+{
+	free(t->events);
+	free(t->tls_line);
+	free(t);
+}
+
+static void text_fini(struct output *o)
+{
+	struct text_state *ts = o->priv;
+
+	if (!ts)
+		return;
+	/* the collector ends every connection first; anything left is freed */
+	for (size_t i = 0; i <= ts->timelines.mask; i++)
+		while (ts->timelines.buckets[i]) {
+			struct cookie_node *n = ts->timelines.buckets[i];
+
+			cookie_map_remove(&ts->timelines, n);
+			timeline_free((struct timeline *)n);
+		}
+	cookie_map_free(&ts->timelines);
+	free(ts);
+	o->priv = NULL;
+}
+
+/* The connection's timeline; created on first use, NULL if out of memory. */
+static struct timeline *timeline_of(struct output *o, uint64_t cookie, bool create)
+{
+	struct text_state *ts = o->priv;
+	struct cookie_node *n = cookie_map_get(&ts->timelines, cookie);
+	struct timeline *t;
+
+	if (n || !create)
+		return (struct timeline *)n;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->node.cookie = cookie;
+	cookie_map_add(&ts->timelines, &t->node);
+	return t;
+}
+
+static void timeline_append(struct timeline *t, const union tv_record *r)
+{
+	if (t->nevents == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 8;
+		union tv_record *ev;
+
+		if (t->nevents >= TIMELINE_MAX || !(ev = realloc(t->events, cap * sizeof(*ev)))) {
+			t->elided++;
+			return;
+		}
+		t->events = ev;
+		t->cap = cap;
+	}
+	t->events[t->nevents++] = *r;
+}
 
 static void endpoint(const struct tv_conn *id, bool remote, char *buf, size_t len)
 {
@@ -30,7 +118,7 @@ static void human_bytes(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, unit[i]);
 }
 
-static void print_header(struct output *o, const struct conn *c, bool still_open)
+static void print_header(struct output *o, const struct conn_ref *c, const struct conn_end *e)
 {
 	const struct tv_conn *id = &c->id;
 	char l[80], r[80];
@@ -43,10 +131,10 @@ static void print_header(struct output *o, const struct conn *c, bool still_open
 		fputs("?[?]", o->f);
 	fprintf(o->f, " %s %s %s  %s  conn %" PRIu64 " (sk:%" PRIx64 ")  netns %u%s\n", l,
 		id->dir == TV_DIR_IN ? "<-" : "->", r, dir_name(id), c->cookie, c->cookie, id->netns,
-		still_open ? "  (still open)" : "");
+		e->closed ? "" : e->evicted ? "  (still open; evicted from a full table)" : "  (still open)");
 }
 
-static void print_event(struct output *o, const struct conn *c, const union tv_record *r)
+static void print_event(struct output *o, const struct conn_ref *c, const union tv_record *r)
 {
 	const struct tv_hdr *h = &r->hdr;
 	double ms = h->ts_ns > c->first_ts_ns ? (double)(h->ts_ns - c->first_ts_ns) / 1e6 : 0;
@@ -103,17 +191,23 @@ static void print_event(struct output *o, const struct conn *c, const union tv_r
 	}
 }
 
-static void print_close(struct output *o, const struct conn *c, const union tv_record *r)
+static void print_close_line(struct output *o, const struct conn_ref *c, const struct conn_end *e)
 {
-	const struct tv_rec_close *cl = &r->close;
-	double ms = r->hdr.ts_ns > c->first_ts_ns ? (double)(r->hdr.ts_ns - c->first_ts_ns) / 1e6 : 0;
+	uint64_t ts = e->close.hdr.ts_ns;
+	double ms = ts > c->first_ts_ns ? (double)(ts - c->first_ts_ns) / 1e6 : 0;
+
+	fprintf(o->f, "  %+12.3f ms  close: %s, last state %s\n", ms, closed_by_name(e->closed_by),
+		tcp_state_name(e->close.last_state));
+}
+
+/* The kernel's counters, with records that came after the close joined. */
+static void print_counters(struct output *o, const struct tv_rec_close *cl)
+{
 	char sent[32], rcvd[32], rtx[32];
 
 	human_bytes(cl->bytes_sent, sent, sizeof(sent));
 	human_bytes(cl->bytes_received, rcvd, sizeof(rcvd));
 	human_bytes(cl->bytes_retrans, rtx, sizeof(rtx));
-	fprintf(o->f, "  %+12.3f ms  close: %s, last state %s\n", ms, closed_by_name(cl->closed_by),
-		tcp_state_name(cl->last_state));
 	fprintf(o->f,
 		"  %15s  sent %s, received %s; retransmitted %u segs (%s, %u RTO); out-of-order %u, "
 		"duplicate %u, dupacks %u, dsack %u; resets %u sent, %u received; drops %u; "
@@ -130,8 +224,10 @@ static const char *cert_role(const struct tls_cert *c, int depth)
 }
 
 /* tls  NAME: chain verified; leaf expires 2027-04-20 (in 510 d), intermediate 2028-11-07, ... */
-static void text_tls(struct output *o, struct conn *c, const struct tls_result *res, bool cached)
+static void text_tls(struct output *o, const struct conn_ref *c, const struct tls_report *res,
+		     enum tls_sni_source src, bool cached)
 {
+	struct timeline *t = timeline_of(o, c->cookie, true);
 	const struct tls_cert *certs = res->has_verified ? res->verified : res->chain;
 	int n = res->has_verified ? res->nverified : res->nchain;
 	int64_t now = (int64_t)time(NULL), soonest = tls_earliest_expiry(res->chain, res->nchain);
@@ -140,7 +236,9 @@ static void text_tls(struct output *o, struct conn *c, const struct tls_result *
 
 	format_addr(&c->id, true, addr, sizeof(addr));
 #define ADD(...) len += (size_t)snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0, __VA_ARGS__)
-	ADD("tls  %s: ", res->key.sni[0] ? res->key.sni : addr);
+	if (!t)
+		return;
+	ADD("tls  %s: ", res->server_name[0] ? res->server_name : addr);
 	switch (res->result) {
 	case TLS_RESULT_OK:
 		ADD("chain verified");
@@ -176,8 +274,8 @@ static void text_tls(struct output *o, struct conn *c, const struct tls_result *
 	if (cached)
 		ADD(" (cached)");
 #undef ADD
-	free(c->tls_line);
-	c->tls_line = strdup(line);
+	free(t->tls_line);
+	t->tls_line = strdup(line);
 }
 
 static void text_start(struct output *o, const struct start_info *si)
@@ -194,13 +292,11 @@ static void text_start(struct output *o, const struct start_info *si)
 	fputs(". Ctrl-C to stop.\n", stderr);
 }
 
-static void text_record(struct output *o, const struct conn *c, const union tv_record *r)
+/* No socket yet: only SYN-ACK retransmits come this way. */
+static void text_orphan(struct output *o, const union tv_record *r)
 {
 	char l[80], rem[80], ts[40];
 
-	if (c)
-		return; /* kept in the connection's timeline */
-	/* no socket yet: only SYN-ACK retransmits come this way */
 	endpoint(&r->retransmit.conn, false, l, sizeof(l));
 	endpoint(&r->retransmit.conn, true, rem, sizeof(rem));
 	clock_format_rfc3339(&o->clk, r->hdr.ts_ns, ts, sizeof(ts));
@@ -208,22 +304,41 @@ static void text_record(struct output *o, const struct conn *c, const union tv_r
 		r->retransmit.conn.netns);
 }
 
-static void text_conn_end(struct output *o, const struct conn *c, const union tv_record *close)
+static void text_event(struct output *o, const struct conn_ref *c, const union tv_record *r)
 {
-	uint32_t i;
+	struct timeline *t = timeline_of(o, c->cookie, true);
 
-	if (!o->all && !c->anomalous)
-		return;
-	print_header(o, c, close == NULL);
-	for (i = 0; i < c->nevents; i++)
-		print_event(o, c, &c->events[i]);
-	if (c->elided)
-		fprintf(o->f, "  %15s  ... %u more events not kept\n", "", c->elided);
-	if (c->tls_line)
-		fprintf(o->f, "  %15s  %s\n", "", c->tls_line);
-	if (close)
-		print_close(o, c, close);
-	fputc('\n', o->f);
+	if (t)
+		timeline_append(t, r);
+}
+
+/* The block: events up to the close, the TLS line, the close, records that
+ * came after it (a reset answering data after close), the counters. */
+static void text_conn_end(struct output *o, const struct conn_ref *c, const struct conn_end *e)
+{
+	struct timeline *t = timeline_of(o, c->cookie, false);
+	uint32_t i = 0, n = t ? t->nevents : 0;
+
+	if (o->all || e->anomalous) {
+		print_header(o, c, e);
+		for (; i < n && (!e->closed || t->events[i].hdr.ts_ns <= e->close.hdr.ts_ns); i++)
+			print_event(o, c, &t->events[i]);
+		if (t && t->elided)
+			fprintf(o->f, "  %15s  ... %u more events not kept\n", "", t->elided);
+		if (t && t->tls_line)
+			fprintf(o->f, "  %15s  %s\n", "", t->tls_line);
+		if (e->closed) {
+			print_close_line(o, c, e);
+			for (; i < n; i++)
+				print_event(o, c, &t->events[i]);
+			print_counters(o, &e->close);
+		}
+		fputc('\n', o->f);
+	}
+	if (t) {
+		cookie_map_remove(&((struct text_state *)o->priv)->timelines, &t->node);
+		timeline_free(t);
+	}
 }
 
 static void text_lost(struct output *o, uint64_t ts_ns, uint64_t records)
@@ -244,9 +359,11 @@ static void text_stop(struct output *o, uint64_t ts_ns, const struct stop_info *
 }
 
 const struct output_ops output_text_ops = {
-	.streams = false,
+	.init = text_init,
+	.fini = text_fini,
 	.start = text_start,
-	.record = text_record,
+	.event = text_event,
+	.orphan = text_orphan,
 	.conn_end = text_conn_end,
 	.tls = text_tls,
 	.lost = text_lost,

@@ -18,6 +18,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include "exitcodes.h"
+#include "log.h"
 #include "tls_check.h"
 
 #define MAX_CERT_LIST (100 * 1024) /* bytes of certificates a server may send */
@@ -29,7 +31,6 @@ struct queued {
 
 struct done {
 	struct tls_result *res;
-	uint64_t tag;
 	struct done *next;
 };
 
@@ -49,29 +50,6 @@ struct tls_checker {
 
 static int ex_result_idx = -1;
 
-const char *tls_result_name(enum tls_result_kind r)
-{
-	switch (r) {
-	case TLS_RESULT_OK: return "ok";
-	case TLS_RESULT_VERIFY_FAILED: return "verify_failed";
-	case TLS_RESULT_HANDSHAKE_FAILED: return "handshake_failed";
-	case TLS_RESULT_TIMEOUT: return "timeout";
-	case TLS_RESULT_REFUSED: return "refused";
-	case TLS_RESULT_NOT_TLS: return "not_tls";
-	case TLS_RESULT_ERROR: return "error";
-	}
-	return "error";
-}
-
-const char *tls_sni_source_name(enum tls_sni_source s)
-{
-	switch (s) {
-	case TLS_SNI_CLIENT_HELLO: return "client_hello";
-	case TLS_SNI_OPTION: return "option";
-	default: return "none";
-	}
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -84,7 +62,7 @@ static int64_t now_ms(void)
 static int verify_cb(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-	struct tls_result *res = ssl ? SSL_get_ex_data(ssl, ex_result_idx) : NULL;
+	struct tls_report *res = ssl ? SSL_get_ex_data(ssl, ex_result_idx) : NULL;
 	int code = X509_STORE_CTX_get_error(store);
 
 	if (!ok && res && res->nerrors < TLS_MAX_ERRORS) {
@@ -99,7 +77,7 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-	struct tls_result *res = SSL_get_ex_data(ssl, ex_result_idx);
+	struct tls_report *res = SSL_get_ex_data(ssl, ex_result_idx);
 
 	/* close_notify is the orderly end, not a complaint */
 	if (!res || !(where & SSL_CB_ALERT) || res->has_alert || (ret & 0xff) == SSL_AD_CLOSE_NOTIFY)
@@ -173,7 +151,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
-static int connect_deadline(const struct tls_key *k, int64_t deadline, struct tls_result *res)
+static int connect_deadline(const struct tls_key *k, int64_t deadline, struct tls_report *res)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
@@ -231,7 +209,7 @@ static bool reason_is_not_tls(unsigned long e)
 }
 
 static void handshake(struct tls_checker *tc, const struct tls_job *job, int fd, int64_t deadline,
-		      struct tls_result *res)
+		      struct tls_report *res)
 {
 	const struct tls_key *k = &job->key;
 	SSL *ssl = SSL_new(tc->ctx);
@@ -310,12 +288,14 @@ static void handshake(struct tls_checker *tc, const struct tls_job *job, int fd,
 	SSL_free(ssl);
 }
 
-static void check_one(struct tls_checker *tc, const struct tls_job *job, struct tls_result *res)
+static void check_one(struct tls_checker *tc, const struct tls_job *job, struct tls_result *out)
 {
 	int64_t start = now_ms(), deadline = start + tc->opt.timeout_ms;
+	struct tls_report *res = &out->rep;
 	int fd;
 
-	res->key = job->key;
+	out->key = job->key;
+	snprintf(res->server_name, sizeof(res->server_name), "%s", job->key.sni);
 	/* namespaces are per thread: this worker moves, the collector stays */
 	if (job->netns_fd >= 0 && setns(job->netns_fd, CLONE_NEWNET) != 0) {
 		res->result = TLS_RESULT_ERROR;
@@ -366,7 +346,6 @@ static void *worker(void *arg)
 		tc->running--;
 		if (res && d) {
 			d->res = res;
-			d->tag = job.tag;
 			if (tc->done_tail)
 				tc->done_tail->next = d;
 			else
@@ -380,15 +359,19 @@ static void *worker(void *arg)
 	}
 }
 
-struct tls_checker *tls_checker_new(const struct tls_options *opt, char *err, size_t errlen)
+int tls_checker_new(struct tls_checker **out, const struct tls_options *opt, char *err, size_t errlen)
 {
 	struct tls_checker *tc = calloc(1, sizeof(*tc));
+	int start_err = 0;
 
+	*out = NULL;
 	if (!tc) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return TV_EXIT_RUNTIME;
 	}
 	tc->opt = *opt;
+	pthread_mutex_init(&tc->lock, NULL);
+	pthread_cond_init(&tc->wake, NULL);
 	tc->own_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	tc->ctx = SSL_CTX_new(TLS_client_method());
 	tc->q = calloc((size_t)opt->queue, sizeof(*tc->q));
@@ -398,7 +381,7 @@ struct tls_checker *tls_checker_new(const struct tls_options *opt, char *err, si
 	if (!tc->ctx || !tc->q || !tc->threads || tc->own_netns < 0) {
 		snprintf(err, errlen, "cannot set up the TLS checker");
 		tls_checker_free(tc);
-		return NULL;
+		return TV_EXIT_RUNTIME;
 	}
 	SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_PEER, verify_cb);
 	SSL_CTX_set_verify_depth(tc->ctx, MAX_VERIFY_DEPTH);
@@ -408,14 +391,28 @@ struct tls_checker *tls_checker_new(const struct tls_options *opt, char *err, si
 		snprintf(err, errlen, "cannot load trusted certificates%s%s; --ca-file takes a PEM file",
 			 opt->ca_file ? " from " : "", opt->ca_file ? opt->ca_file : "");
 		tls_checker_free(tc);
-		return NULL;
+		return TV_EXIT_USAGE;
 	}
-	pthread_mutex_init(&tc->lock, NULL);
-	pthread_cond_init(&tc->wake, NULL);
-	for (int i = 0; i < opt->workers; i++)
-		if (pthread_create(&tc->threads[i], NULL, worker, tc) == 0)
-			tc->nthreads++;
-	return tc;
+	for (int i = 0; i < opt->workers; i++) {
+		int e = pthread_create(&tc->threads[tc->nthreads], NULL, worker, tc);
+
+		if (e) {
+			start_err = e;
+			continue;
+		}
+		tc->nthreads++;
+	}
+	if (!tc->nthreads) {
+		snprintf(err, errlen, "cannot start a TLS check thread: %s; use --tls-check off",
+			 strerror(start_err));
+		tls_checker_free(tc);
+		return TV_EXIT_RUNTIME;
+	}
+	if (tc->nthreads < opt->workers)
+		pr_warn("started %d of %d TLS check threads: %s\n", tc->nthreads, opt->workers,
+			strerror(start_err));
+	*out = tc;
+	return 0;
 }
 
 bool tls_checker_submit(struct tls_checker *tc, struct tls_job *job)
@@ -435,7 +432,7 @@ bool tls_checker_submit(struct tls_checker *tc, struct tls_job *job)
 	return ok;
 }
 
-bool tls_checker_take(struct tls_checker *tc, struct tls_result **res, uint64_t *tag)
+bool tls_checker_take(struct tls_checker *tc, struct tls_result **res)
 {
 	struct done *d;
 
@@ -450,19 +447,8 @@ bool tls_checker_take(struct tls_checker *tc, struct tls_result **res, uint64_t 
 	if (!d)
 		return false;
 	*res = d->res;
-	*tag = d->tag;
 	free(d);
 	return true;
-}
-
-int tls_checker_busy(struct tls_checker *tc)
-{
-	int n;
-
-	pthread_mutex_lock(&tc->lock);
-	n = tc->qlen + tc->running;
-	pthread_mutex_unlock(&tc->lock);
-	return n;
 }
 
 void tls_checker_free(struct tls_checker *tc)
@@ -483,7 +469,7 @@ void tls_checker_free(struct tls_checker *tc)
 		tc->qhead = (tc->qhead + 1) % tc->opt.queue;
 		tc->qlen--;
 	}
-	for (struct tls_result *r; tls_checker_take(tc, &r, &(uint64_t){ 0 });)
+	for (struct tls_result *r; tls_checker_take(tc, &r);)
 		free(r);
 	if (tc->own_netns >= 0)
 		close(tc->own_netns);

@@ -4,42 +4,42 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-#include "log.h"
+#include "clock.h"
+#include "exitcodes.h"
+#include "tls_check.h"
 #include "tls_track.h"
 
-/* The IANA TLS service ports the issue lists; --tls-port adds more. */
+/* The IANA TLS service ports; --tls-port adds more. */
 const uint16_t tls_default_ports[] = { 443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5061, 6443, 8443 };
 const int tls_default_nports = sizeof(tls_default_ports) / sizeof(tls_default_ports[0]);
 
-#define MAX_ENTRIES 4096  /* cached results */
-#define MAX_PER_DEST 4     /* checks running against one address and port */
+#define DEFAULT_CACHE_MAX 4096
+#define DEFAULT_WORKERS 4
+#define DEFAULT_QUEUE 256
+#define MAX_PER_DEST 4 /* checks running against one address and port */
 
-struct entry {
+struct tls_entry {
 	struct tls_key key;
 	struct tls_result *res; /* NULL while the check runs */
 	int64_t expires_ms;
-	uint64_t *waiters;
-	int nwaiters, cap;
-	struct entry *next;
+	struct tls_waiter *waiters;
+	struct tls_entry *next; /* oldest first */
 };
 
 struct tls_track {
-	const struct tv_config *cfg;
+	struct tls_track_options opt;
 	struct tls_checker *tc;
 	uint8_t ports[65536 / 8];
-	struct entry *entries;
+	struct tls_entry *oldest, *newest;
 	int nentries;
+	struct tls_entry *ready; /* a finished check whose waiters are being handed out */
 	uint32_t own_netns;
 };
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clock_mono_now_ns() / 1000000);
 }
 
 static void port_set(struct tls_track *tt, uint16_t p)
@@ -52,36 +52,44 @@ bool tls_track_port(const struct tls_track *tt, uint16_t p)
 	return tt && (tt->ports[p / 8] & (1 << (p % 8)));
 }
 
-struct tls_track *tls_track_new(const struct tv_config *cfg, char *err, size_t errlen)
+int tls_track_new(struct tls_track **out, const struct tls_track_options *opt, char *err, size_t errlen)
 {
-	struct tls_options opt = { .ca_file = cfg->ca_file, .timeout_ms = cfg->tls_timeout_ms,
-				   .workers = 4, .queue = 256 };
 	struct tls_track *tt = calloc(1, sizeof(*tt));
+	struct tls_options co;
 	struct stat st;
+	int rc;
 
+	*out = NULL;
 	if (!tt) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return TV_EXIT_RUNTIME;
 	}
-	tt->cfg = cfg;
+	tt->opt = *opt;
+	if (!tt->opt.cache_max)
+		tt->opt.cache_max = DEFAULT_CACHE_MAX;
+	co = (struct tls_options){ .ca_file = opt->ca_file, .timeout_ms = opt->timeout_ms,
+				   .workers = opt->workers ? opt->workers : DEFAULT_WORKERS,
+				   .queue = opt->queue ? opt->queue : DEFAULT_QUEUE };
 	for (int i = 0; i < tls_default_nports; i++)
 		port_set(tt, tls_default_ports[i]);
-	for (int i = 0; i < cfg->ntls_ports; i++)
-		port_set(tt, cfg->tls_ports[i]);
+	for (int i = 0; i < opt->nextra_ports; i++)
+		port_set(tt, opt->extra_ports[i]);
 	if (stat("/proc/self/ns/net", &st) == 0)
 		tt->own_netns = (uint32_t)st.st_ino;
-	tt->tc = tls_checker_new(&opt, err, errlen);
-	if (!tt->tc) {
+	rc = tls_checker_new(&tt->tc, &co, err, errlen);
+	if (rc) {
 		free(tt);
-		return NULL;
+		return rc;
 	}
-	return tt;
+	*out = tt;
+	return 0;
 }
 
-static void entry_free(struct entry *e)
+static void entry_free(struct tls_entry *e)
 {
+	for (struct tls_waiter *w = e->waiters; w; w = w->next)
+		w->entry = NULL;
 	free(e->res);
-	free(e->waiters);
 	free(e);
 }
 
@@ -90,10 +98,10 @@ void tls_track_free(struct tls_track *tt)
 	if (!tt)
 		return;
 	tls_checker_free(tt->tc);
-	while (tt->entries) {
-		struct entry *e = tt->entries;
+	while (tt->oldest) {
+		struct tls_entry *e = tt->oldest;
 
-		tt->entries = e->next;
+		tt->oldest = e->next;
 		entry_free(e);
 	}
 	free(tt);
@@ -103,8 +111,8 @@ const char *tls_track_option_name(const struct tls_track *tt, const struct tv_co
 {
 	const char *any_port = NULL;
 
-	for (int i = 0; i < tt->cfg->ntls_names; i++) {
-		const struct tv_tls_name *n = &tt->cfg->tls_names[i];
+	for (int i = 0; i < tt->opt.nnames; i++) {
+		const struct tv_tls_name *n = &tt->opt.names[i];
 
 		if (!prefix_match(&n->addr, id->family, id->daddr))
 			continue;
@@ -167,36 +175,63 @@ static bool key_eq(const struct tls_key *a, const struct tls_key *b)
 	       !memcmp(a->addr, b->addr, 16) && !strcmp(a->sni, b->sni);
 }
 
-static void add_waiter(struct entry *e, uint64_t cookie)
+static void add_waiter(struct tls_entry *e, struct tls_waiter *w, uint64_t cookie)
 {
-	if (e->nwaiters == e->cap) {
-		int cap = e->cap ? e->cap * 2 : 4;
-		uint64_t *w = realloc(e->waiters, (size_t)cap * sizeof(*w));
-
-		if (!w)
-			return;
-		e->waiters = w;
-		e->cap = cap;
-	}
-	e->waiters[e->nwaiters++] = cookie;
+	w->cookie = cookie;
+	w->entry = e;
+	w->next = e->waiters;
+	e->waiters = w;
 }
 
-/* Drops expired results, and the oldest ones past MAX_ENTRIES. */
+void tls_track_cancel(struct tls_waiter *w)
+{
+	struct tls_waiter **pp;
+
+	if (!w->entry)
+		return;
+	for (pp = &w->entry->waiters; *pp && *pp != w; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = w->next;
+	w->entry = NULL;
+}
+
+/* Drops expired results, then the oldest ones past the cache's size. Checks
+ * still running, and the one whose waiters are being handed out, stay. */
 static void expire(struct tls_track *tt, int64_t now)
 {
-	struct entry **pp = &tt->entries;
+	struct tls_entry **pp = &tt->oldest, *prev = NULL;
 
 	while (*pp) {
-		struct entry *e = *pp;
+		struct tls_entry *e = *pp;
 
-		if (e->res && (now >= e->expires_ms || tt->nentries > MAX_ENTRIES)) {
+		if (e->res && e != tt->ready && !e->waiters &&
+		    (now >= e->expires_ms || tt->nentries > tt->opt.cache_max)) {
 			*pp = e->next;
 			tt->nentries--;
 			entry_free(e);
 		} else {
+			prev = e;
 			pp = &e->next;
 		}
 	}
+	tt->newest = prev;
+}
+
+static struct tls_entry *entry_add(struct tls_track *tt, const struct tls_key *key)
+{
+	struct tls_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->key = *key;
+	if (tt->newest)
+		tt->newest->next = e;
+	else
+		tt->oldest = e;
+	tt->newest = e;
+	tt->nentries++;
+	return e;
 }
 
 static struct tls_result *failure(const struct tls_key *key, const char *why)
@@ -205,19 +240,36 @@ static struct tls_result *failure(const struct tls_key *key, const char *why)
 
 	if (r) {
 		r->key = *key;
-		r->result = TLS_RESULT_ERROR;
-		snprintf(r->error, sizeof(r->error), "%s", why);
+		snprintf(r->rep.server_name, sizeof(r->rep.server_name), "%s", key->sni);
+		r->rep.result = TLS_RESULT_ERROR;
+		snprintf(r->rep.error, sizeof(r->rep.error), "%s", why);
 	}
 	return r;
 }
 
+/* Why a check cannot start now, or NULL once it is queued. */
+static const char *start_check(struct tls_track *tt, const struct tls_key *key, const struct tv_conn *id,
+			       int same_dest)
+{
+	struct tls_job job = { .key = *key };
+
+	if (same_dest >= MAX_PER_DEST)
+		return "not checked: too many checks of this address already running";
+	job.netns_fd = netns_fd(tt, id);
+	if (job.netns_fd == -2)
+		return "not checked: the connection's network namespace is gone";
+	if (!tls_checker_submit(tt->tc, &job))
+		return "not checked: the check queue is full";
+	return NULL;
+}
+
 enum tls_request tls_track_request(struct tls_track *tt, const struct tv_conn *id, const char *sni,
-				   const struct tls_result **res)
+				   struct tls_waiter *w, const struct tls_report **res)
 {
 	struct tls_key key = { .netns = id->netns, .family = id->family, .port = id->dport };
 	int64_t now = mono_ms();
-	struct tls_job job;
-	struct entry *e;
+	struct tls_entry *e;
+	const char *why;
 	int same_dest = 0;
 
 	if (!tt || id->dir != TV_DIR_OUT || !tls_track_port(tt, id->dport) || forbidden(id))
@@ -225,69 +277,64 @@ enum tls_request tls_track_request(struct tls_track *tt, const struct tv_conn *i
 	memcpy(key.addr, id->daddr, 16);
 	snprintf(key.sni, sizeof(key.sni), "%s", sni ? sni : "");
 	expire(tt, now);
-	for (e = tt->entries; e; e = e->next) {
+	for (e = tt->oldest; e; e = e->next) {
 		if (key_eq(&e->key, &key)) {
 			if (e->res) {
-				*res = e->res;
+				*res = &e->res->rep;
 				return TLS_REQ_CACHED;
 			}
-			add_waiter(e, id->cookie);
+			add_waiter(e, w, id->cookie);
 			return TLS_REQ_PENDING;
 		}
 		if (!e->res && e->key.netns == key.netns && e->key.port == key.port &&
 		    !memcmp(e->key.addr, key.addr, 16))
 			same_dest++;
 	}
-	e = calloc(1, sizeof(*e));
+	e = entry_add(tt, &key);
 	if (!e)
 		return TLS_REQ_NONE;
-	e->key = key;
-	e->next = tt->entries;
-	tt->entries = e;
-	tt->nentries++;
-	if (same_dest >= MAX_PER_DEST) {
-		e->res = failure(&key, "not checked: too many checks of this address already running");
-	} else {
-		job = (struct tls_job){ .key = key, .netns_fd = netns_fd(tt, id) };
-		if (job.netns_fd == -2)
-			e->res = failure(&key, "not checked: the connection's network namespace is gone");
-		else if (!tls_checker_submit(tt->tc, &job))
-			e->res = failure(&key, "not checked: the check queue is full");
-	}
-	if (e->res) {
+	why = start_check(tt, &key, id, same_dest);
+	if (why) {
+		e->res = failure(&key, why);
 		e->expires_ms = now; /* failures to start are not cached */
-		*res = e->res;
+		if (!e->res)
+			return TLS_REQ_NONE;
+		*res = &e->res->rep;
 		return TLS_REQ_FAILED;
 	}
-	add_waiter(e, id->cookie);
+	add_waiter(e, w, id->cookie);
 	return TLS_REQ_PENDING;
 }
 
-void tls_track_poll(struct tls_track *tt, tls_deliver_fn deliver, void *arg)
+bool tls_track_next(struct tls_track *tt, uint64_t *cookie, const struct tls_report **res)
 {
-	struct tls_result *res;
-	uint64_t tag;
+	struct tls_result *r;
 
 	if (!tt)
-		return;
-	while (tls_checker_take(tt->tc, &res, &tag)) {
-		struct entry *e;
+		return false;
+	for (;;) {
+		struct tls_entry *e = tt->ready;
 
-		for (e = tt->entries; e && !(!e->res && key_eq(&e->key, &res->key)); e = e->next)
+		if (e && e->waiters) {
+			struct tls_waiter *w = e->waiters;
+
+			e->waiters = w->next;
+			w->entry = NULL;
+			*cookie = w->cookie;
+			*res = &e->res->rep;
+			return true;
+		}
+		tt->ready = NULL;
+		if (!tls_checker_take(tt->tc, &r))
+			return false;
+		for (e = tt->oldest; e && !(!e->res && key_eq(&e->key, &r->key)); e = e->next)
 			;
 		if (!e) {
-			free(res);
+			free(r);
 			continue;
 		}
-		e->res = res;
-		e->expires_ms = mono_ms() + (int64_t)tt->cfg->tls_ttl_s * 1000;
-		for (int i = 0; i < e->nwaiters; i++)
-			deliver(arg, e->waiters[i], res);
-		e->nwaiters = 0;
+		e->res = r;
+		e->expires_ms = mono_ms() + (int64_t)tt->opt.ttl_s * 1000;
+		tt->ready = e;
 	}
-}
-
-int tls_track_busy(struct tls_track *tt)
-{
-	return tt ? tls_checker_busy(tt->tc) : 0;
 }

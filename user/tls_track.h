@@ -1,38 +1,65 @@
-/* Which connections get a TLS check, the cache of results, and who waits for
- * which check. Runs in the collector's thread; the checks run in tls_check. */
+/* Which connections get a TLS check, the cache of results, and which
+ * connections wait for which check. Runs in the collector's thread; the
+ * checks run in tls_check's workers. Results come back by polling
+ * (tls_track_next), never through a callback. */
 #ifndef TV_TLS_TRACK_H
 #define TV_TLS_TRACK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "cli.h"
-#include "tls_check.h"
+#include "report.h"
 #include "tcpvitals.h"
 
 extern const uint16_t tls_default_ports[];
 extern const int tls_default_nports;
 
+struct tls_track_options {
+	const uint16_t *extra_ports; /* TLS ports besides the default ones (--tls-port) */
+	int nextra_ports;
+	const struct tv_tls_name *names; /* --tls-name */
+	int nnames;
+	const char *ca_file;    /* NULL: the system trust store */
+	int timeout_ms;         /* one check's deadline */
+	int ttl_s;              /* a result is reused this long */
+	int cache_max;          /* results kept at most; 0: 4096 */
+	int workers;            /* 0: 4 */
+	int queue;              /* checks waiting for a worker at most; 0: 256 */
+};
+
 struct tls_track;
+struct tls_entry;
+
+/* A connection waiting for a check, embedded in the connection: waiting
+ * never allocates. */
+struct tls_waiter {
+	uint64_t cookie;
+	struct tls_entry *entry; /* the check waited for; NULL while not waiting */
+	struct tls_waiter *next;
+};
 
 enum tls_request {
 	TLS_REQ_NONE = 0, /* not checked (safety rules) */
-	TLS_REQ_PENDING,  /* a check runs; the result comes through tls_track_poll */
+	TLS_REQ_PENDING,  /* a check runs; the waiter gets its result from tls_track_next() */
 	TLS_REQ_CACHED,   /* *res holds a fresh result */
 	TLS_REQ_FAILED,   /* *res holds why no check could run */
 };
 
-/* NULL with a line in err on failure. */
-struct tls_track *tls_track_new(const struct tv_config *cfg, char *err, size_t errlen);
+/* 0, or an exit code with one line in err (TV_EXIT_USAGE: the CA file). */
+int tls_track_new(struct tls_track **out, const struct tls_track_options *opt, char *err, size_t errlen);
 void tls_track_free(struct tls_track *tt);
 bool tls_track_port(const struct tls_track *tt, uint16_t port);
 /* The name to check for a connection without a readable ClientHello. */
 const char *tls_track_option_name(const struct tls_track *tt, const struct tv_conn *id);
-/* Asks for a check of id's server under sni (NULL or "": none) for connection id->cookie. */
+/* Asks for a check of id's server under sni (NULL or "": none) on behalf of
+ * connection id->cookie. *res stays valid until the next call into tls_track. */
 enum tls_request tls_track_request(struct tls_track *tt, const struct tv_conn *id, const char *sni,
-				   const struct tls_result **res);
-typedef void (*tls_deliver_fn)(void *arg, uint64_t cookie, const struct tls_result *res);
-/* Hands every finished check to deliver(), once per waiting connection. */
-void tls_track_poll(struct tls_track *tt, tls_deliver_fn deliver, void *arg);
-int tls_track_busy(struct tls_track *tt);
+				   struct tls_waiter *w, const struct tls_report **res);
+/* The waiter's connection is gone: it gets no result. */
+void tls_track_cancel(struct tls_waiter *w);
+/* One finished check for one waiting connection; false when there is none
+ * right now. *res stays valid until the next call into tls_track. */
+bool tls_track_next(struct tls_track *tt, uint64_t *cookie, const struct tls_report **res);
 
 #endif

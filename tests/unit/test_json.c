@@ -61,7 +61,7 @@ int main(void)
 	memcpy(r.state.conn.comm, "ev\"il\\\xff\x01\n", 9);
 	r.state.old_state = 7;
 	r.state.new_state = 2;
-	o.ops->record(&o, NULL, &r);
+	o.ops->orphan(&o, &r);
 	fclose(lf);
 	CHECK(strstr(line, "\"comm\":\"ev\\\"il\\\\\\ufffd\\u0001\\n\",") != NULL,
 	      "comm with a quote, a backslash, invalid UTF-8 and control bytes stays valid JSON");

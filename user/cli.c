@@ -16,6 +16,7 @@ void cli_usage(FILE *out)
 	      "Trace TCP connections from the kernel's own state and say why they fail.\n"
 	      "\n"
 	      "  --json               JSON Lines on stdout, one object per line\n"
+	      "  -o, --output FILE    write the records to FILE (appended; created mode 0640)\n"
 	      "  --all                text: also print connections that had no anomaly\n"
 	      "  --pid PID            (repeatable) connections owned by PID or its descendants\n"
 	      "  --comm NAME          connections owned by processes with this name\n"
@@ -38,7 +39,8 @@ void cli_usage(FILE *out)
 	      "  -h, --help           this text\n"
 	      "  -V, --version        print the version\n"
 	      "  -- COMMAND ...       run COMMAND, trace only it and its descendants, stop when\n"
-	      "                       it exits, and exit with its status\n"
+	      "                       it exits, and exit with its status; with --json and no -o,\n"
+	      "                       COMMAND's stdout goes to stderr so stdout stays JSON\n"
 	      "\n"
 	      "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 missing privilege or\n"
 	      "kernel feature; with -- COMMAND, COMMAND's own status.\n",
@@ -232,6 +234,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "output", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -265,13 +268,18 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at the first non-option, so COMMAND's own options stay its own */
-	while ((c = getopt_long(argc, argv, "+:d:vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:d:o:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON:
 			cfg->json = true;
 			break;
 		case OPT_ALL:
 			cfg->all = true;
+			break;
+		case 'o':
+			if (!*optarg)
+				return fail(err, errlen, "--output needs a file name");
+			cfg->output = optarg;
 			break;
 		case OPT_PID:
 			if (!parse_ulong(optarg, INT_MAX, &v) || v == 0)

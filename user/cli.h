@@ -42,6 +42,7 @@ struct tv_config {
 	enum tv_hooks_mode hooks;
 	enum tv_storage_mode storage;
 	char **command;     /* argv after --, NULL-terminated; NULL if none */
+	const char *output; /* -o FILE: records go there instead of stdout; NULL: stdout */
 	/* TLS checks */
 	bool tls_off;
 	uint16_t tls_ports[TV_MAX_FILTERS]; /* added to the default TLS ports */

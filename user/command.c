@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include "command.h"
 
-int command_spawn(struct command *cmd, char **argv, char *err, size_t errlen)
+int command_spawn(struct command *cmd, char **argv, int stdout_fd, char *err, size_t errlen)
 {
 	int go[2], ex[2];
 
@@ -28,6 +28,8 @@ int command_spawn(struct command *cmd, char **argv, char *err, size_t errlen)
 
 		close(go[1]);
 		close(ex[0]);
+		if (stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0)
+			_exit(126);
 		/* wait until the tracer is attached (EOF on the pipe) */
 		while (read(go[0], &c, 1) < 0 && errno == EINTR)
 			;

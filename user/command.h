@@ -14,8 +14,9 @@ struct command {
 	int status;  /* waitpid status once exited */
 };
 
-/* Forks a child that waits for command_release() before exec. */
-int command_spawn(struct command *cmd, char **argv, char *err, size_t errlen);
+/* Forks a child that waits for command_release() before exec. stdout_fd >= 0
+ * becomes the child's stdout (so that its output never mixes into records). */
+int command_spawn(struct command *cmd, char **argv, int stdout_fd, char *err, size_t errlen);
 /* Lets the child exec; returns 0, or the exec errno with a line in err. */
 int command_release(struct command *cmd, const char *name, char *err, size_t errlen);
 /* Non-blocking: true once the child has exited. */

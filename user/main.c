@@ -1,5 +1,7 @@
 /* tcpvitals: the collector's entry point and run loop. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +52,28 @@ static void trace_descendant(pid_t pid, void *arg)
 	loader_trace_pid(arg, pid);
 }
 
-static bool stdout_broken(void)
+static bool output_broken(FILE *f)
 {
-	return fflush(stdout) != 0 || ferror(stdout);
+	return fflush(f) != 0 || ferror(f);
+}
+
+/* -o FILE: appended to, created with mode 0640 (not widened by the umask). */
+static FILE *output_open(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	FILE *f;
+
+	if (fd >= 0)
+		fchmod(fd, 0640);
+	else if (errno == EEXIST)
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 || !(f = fdopen(fd, "a"))) {
+		snprintf(err, errlen, "--output %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return f;
 }
 
 struct run {
@@ -63,9 +84,10 @@ struct run {
 	struct command cmd;
 	struct ring_buffer *rb;
 	struct tls_track *tls;
+	FILE *outfile; /* -o FILE */
 	uint64_t lost_reported;
 	bool have_cmd;
-	bool quiet; /* stdout was closed by the reader */
+	bool quiet; /* the output cannot be written: stdout closed by its reader, or a write error */
 };
 
 static void report_lost(struct run *r)
@@ -78,7 +100,7 @@ static void report_lost(struct run *r)
 	}
 }
 
-/* Polls until a signal, --duration, COMMAND's end, or a closed stdout. */
+/* Polls until a signal, --duration, COMMAND's end, or an output that cannot be written. */
 static int run_loop(struct run *r)
 {
 	uint64_t start = clock_mono_now_ns(), cmd_done_at = 0;
@@ -98,9 +120,12 @@ static int run_loop(struct run *r)
 		}
 		report_lost(r);
 		collector_tick(&r->col, now);
-		if (stdout_broken()) {
+		if (output_broken(r->out.f)) {
 			r->quiet = true;
-			return TV_EXIT_OK;
+			if (r->out.f == stdout)
+				return TV_EXIT_OK; /* the reader (head, jq -n) is done */
+			pr_warn("writing %s failed: %s\n", r->cfg.output, strerror(errno));
+			return TV_EXIT_RUNTIME;
 		}
 		if (stop_signal) {
 			if (r->have_cmd && !command_poll(&r->cmd))
@@ -165,7 +190,14 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	install_signals();
-	/* before COMMAND exists: a bad --ca-file must not leave it behind */
+	/* before COMMAND exists: a bad --output or --ca-file must not leave it behind */
+	if (r.cfg.output) {
+		r.outfile = output_open(r.cfg.output, err, sizeof(err));
+		if (!r.outfile) {
+			fprintf(stderr, "tcpvitals: %s\n", err);
+			return TV_EXIT_USAGE;
+		}
+	}
 	if (!r.cfg.tls_off) {
 		struct tls_track_options to = {
 			.extra_ports = r.cfg.tls_ports, .nextra_ports = r.cfg.ntls_ports,
@@ -181,7 +213,10 @@ int main(int argc, char **argv)
 	}
 
 	if (r.cfg.command) {
-		if (command_spawn(&r.cmd, r.cfg.command, err, sizeof(err))) {
+		/* JSON on stdout: the command's own output must not land among the records */
+		int cmd_stdout = r.cfg.json && !r.cfg.output ? STDERR_FILENO : -1;
+
+		if (command_spawn(&r.cmd, r.cfg.command, cmd_stdout, err, sizeof(err))) {
 			fprintf(stderr, "tcpvitals: %s\n", err);
 			tls_track_free(r.tls);
 			return TV_EXIT_RUNTIME;
@@ -213,7 +248,7 @@ int main(int argc, char **argv)
 	}
 	names = reason_names_load(NULL);
 	r.out.ops = r.cfg.json ? &output_json_ops : &output_text_ops;
-	r.out.f = stdout;
+	r.out.f = r.outfile ? r.outfile : stdout;
 	r.out.names = names;
 	r.out.all = r.cfg.all;
 	r.out.tls_warn_days = r.cfg.tls_warn_days;
@@ -241,7 +276,7 @@ int main(int argc, char **argv)
 	si.missing = r.ld.missing;
 	si.nmissing = r.ld.nmissing;
 	r.out.ops->start(&r.out, &si);
-	fflush(stdout);
+	fflush(r.out.f);
 
 	if (r.have_cmd && command_release(&r.cmd, r.cfg.command[0], err, sizeof(err))) {
 		fprintf(stderr, "tcpvitals: %s\n", err);
@@ -259,7 +294,7 @@ int main(int argc, char **argv)
 		collector_finish(&r.col);
 		r.col.stats.lost = r.lost_reported;
 		r.out.ops->stop(&r.out, clock_mono_now_ns(), &r.col.stats);
-		if (stdout_broken())
+		if (output_broken(r.out.f))
 			r.quiet = true;
 	}
 	if (r.have_cmd) {
@@ -278,6 +313,10 @@ out:
 	collector_free(&r.col);
 	if (r.out.ops && r.out.ops->fini)
 		r.out.ops->fini(&r.out);
+	if (r.outfile && fclose(r.outfile) && rc == TV_EXIT_OK) {
+		pr_warn("writing %s failed: %s\n", r.cfg.output, strerror(errno));
+		rc = TV_EXIT_RUNTIME;
+	}
 	reason_names_free(names);
 	return rc;
 }

@@ -76,6 +76,30 @@ check_json_lines "$outcmd"
 check_eq "-- COMMAND: a failing command's status is passed on" 7 $?
 check_eq "-- COMMAND: the refused connection is reported" never_established \
 	"$(jqs "$outcmd" -r '[.[]|select(.type=="close")][0].closed_by')"
+# -- COMMAND that prints to stdout: curl and Python write their output while the records stream
+mkdir -p "$LAB_TMP/www" && echo "page body" > "$LAB_TMP/www/page.txt"
+lab_http "$b" 127.0.0.1 8003 "$LAB_TMP/www"
+"$TCPVITALS" --json -- ip netns exec "$b" sh -c "curl -s http://127.0.0.1:8003/page.txt; $PY -c 'print(\"from python\")'; curl -s http://127.0.0.1:8003/page.txt" \
+	> "$outcmd" 2>"$outcmd.err"
+check_eq "--json -- COMMAND: stdout holds only JSON Lines" 0 "$(jq -R 'fromjson? // "x" | select(. == "x")' "$outcmd" | wc -l)"
+check_eq "--json -- COMMAND: the command's output goes to stderr, in its order" "page body|from python|page body" \
+	"$(grep -v '^tcpvitals' "$outcmd.err" | paste -sd'|')"
+check_eq "--json -- COMMAND: both of curl's connections reported" 2 "$(jqs "$outcmd" '[.[]|select(.type=="close" and .rport==8003)]|length')"
+check_json_lines "$outcmd"
+# -o FILE: the records go to the file, and the command keeps its stdout
+"$TCPVITALS" --json -o "$LAB_TMP/records.json" -- ip netns exec "$b" curl -s http://127.0.0.1:8003/page.txt \
+	> "$outcmd" 2>"$outcmd.err"
+check_eq "-o FILE: the command's output stays on stdout" "page body" "$(cat "$outcmd")"
+check_eq "-o FILE: the records are in the file" 1 "$(jqs "$LAB_TMP/records.json" '[.[]|select(.type=="close" and .rport==8003)]|length')"
+check_eq "-o FILE: created with mode 640" 640 "$(stat -c %a "$LAB_TMP/records.json")"
+check_json_lines "$LAB_TMP/records.json"
+"$TCPVITALS" --json -o "$LAB_TMP/records.json" -- ip netns exec "$b" curl -s -o /dev/null http://127.0.0.1:8003/page.txt \
+	> /dev/null 2>&1
+check_eq "-o FILE: a second run appends" 2 "$(jqs "$LAB_TMP/records.json" '[.[]|select(.type=="start")]|length')"
+"$TCPVITALS" --json -o "$LAB_TMP/no/such/dir/x.json" -- touch "$LAB_TMP/ran" >/dev/null 2>"$outcmd.err"
+check_eq "-o FILE that cannot be created: exit 2" 2 $?
+check_eq "-o FILE that cannot be created: one line naming it" 1 "$(grep -c -- "--output $LAB_TMP/no/such/dir/x.json" "$outcmd.err")"
+check "-o FILE that cannot be created: COMMAND never ran" test ! -e "$LAB_TMP/ran"
 "$TCPVITALS" -- /nonexistent/command > "$outcmd" 2>"$outcmd.err"
 check_eq "-- COMMAND: a command that cannot run exits 127" 127 $?
 check_eq "-- COMMAND: says so in one line" 1 "$(grep -c 'cannot run /nonexistent/command' "$outcmd.err")"

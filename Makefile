@@ -58,7 +58,11 @@ $(BUILD)/tcpvitals: $(BUILD)/main.o $(USER_OBJS)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(USER_SRCS) $(wildcard user/*.h) $(BUILD)/tcpvitals.skel.h | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit $< $(USER_SRCS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit $< $(USER_SRCS) $(LDLIBS) $(TEST_LDFLAGS) -o $@
+
+# Fault injection: these calls fail on the test's command.
+$(BUILD)/tests/test_faults: TEST_LDFLAGS = -Wl,--wrap=bpf_map__update_elem -Wl,--wrap=pthread_create \
+	-Wl,--wrap=pthread_join
 
 # Coverage-guided fuzzing of the ClientHello parser: make fuzz [FUZZ_SECONDS=60]
 FUZZ_SECONDS ?= 60

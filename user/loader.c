@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "command.h"
 #include "exitcodes.h"
 #include "loader.h"
 #include "log.h"
@@ -251,7 +252,7 @@ int loader_ringbuf_fd(const struct loader *ld)
 	return bpf_map__fd(ld->skel->maps.events);
 }
 
-int loader_trace_pid(struct loader *ld, pid_t pid)
+static int trace_pid(struct loader *ld, pid_t pid)
 {
 	uint32_t key = (uint32_t)pid;
 	uint8_t one = 1;
@@ -260,12 +261,43 @@ int loader_trace_pid(struct loader *ld, pid_t pid)
 				    BPF_ANY);
 }
 
-int loader_tls_port(struct loader *ld, uint16_t port)
-{
-	uint32_t key = port;
-	uint8_t one = 1;
+struct tree_walk {
+	struct loader *ld;
+	int err;
+};
 
-	return bpf_map__update_elem(ld->skel->maps.tls_ports, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+static void trace_descendant(pid_t pid, void *arg)
+{
+	struct tree_walk *w = arg;
+	int e = trace_pid(w->ld, pid);
+
+	if (e && !w->err)
+		w->err = e;
+}
+
+int loader_trace_tree(struct loader *ld, pid_t pid)
+{
+	struct tree_walk w = { .ld = ld };
+	int e = trace_pid(ld, pid);
+
+	if (e)
+		return e;
+	for_each_descendant(pid, trace_descendant, &w);
+	return w.err;
+}
+
+int loader_tls_ports(struct loader *ld, const uint16_t *ports, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint32_t key = ports[i];
+		uint8_t one = 1;
+		int e = bpf_map__update_elem(ld->skel->maps.tls_ports, &key, sizeof(key), &one, sizeof(one),
+					     BPF_ANY);
+
+		if (e)
+			return e;
+	}
+	return 0;
 }
 
 uint64_t loader_lost_total(const struct loader *ld)

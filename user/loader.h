@@ -29,10 +29,12 @@ struct loader {
 /* Returns 0, or an exit code (TV_EXIT_PRIV, TV_EXIT_RUNTIME) with one line in err. */
 int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size_t errlen);
 int loader_ringbuf_fd(const struct loader *ld);
-/* Marks pid (and, from now on, its descendants) as traced. */
-int loader_trace_pid(struct loader *ld, pid_t pid);
-/* Marks port as TLS: the first write of connections to it is handed over. */
-int loader_tls_port(struct loader *ld, uint16_t port);
+/* Marks pid and its live descendants as traced; the kernel adds the ones
+ * forked later. 0 or a negative errno. */
+int loader_trace_tree(struct loader *ld, pid_t pid);
+/* Marks ports as TLS: the first write of connections to them is handed over.
+ * 0 or a negative errno. */
+int loader_tls_ports(struct loader *ld, const uint16_t *ports, int n);
 /* Records the kernel failed to reserve, since loading. */
 uint64_t loader_lost_total(const struct loader *ld);
 void loader_stop(struct loader *ld);

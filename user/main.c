@@ -47,11 +47,6 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as a write error */
 }
 
-static void trace_descendant(pid_t pid, void *arg)
-{
-	loader_trace_pid(arg, pid);
-}
-
 static bool output_broken(FILE *f)
 {
 	return fflush(f) != 0 || ferror(f);
@@ -233,18 +228,27 @@ int main(int argc, char **argv)
 		tls_track_free(r.tls);
 		return rc;
 	}
-	for (int i = 0; i < r.cfg.npids; i++) {
-		loader_trace_pid(&r.ld, r.cfg.pids[i]);
-		for_each_descendant(r.cfg.pids[i], trace_descendant, &r.ld);
-	}
-	if (r.have_cmd)
-		loader_trace_pid(&r.ld, r.cmd.pid);
+	for (int i = 0; i < r.cfg.npids + r.have_cmd; i++) {
+		pid_t pid = i < r.cfg.npids ? r.cfg.pids[i] : r.cmd.pid;
+		int e = loader_trace_tree(&r.ld, pid);
 
+		if (e) {
+			fprintf(stderr, "tcpvitals: cannot mark process %d as traced: %s\n", pid, strerror(-e));
+			rc = TV_EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	if (r.tls) {
-		for (int i = 0; i < tls_default_nports; i++)
-			loader_tls_port(&r.ld, tls_default_ports[i]);
-		for (int i = 0; i < r.cfg.ntls_ports; i++)
-			loader_tls_port(&r.ld, r.cfg.tls_ports[i]);
+		int e = loader_tls_ports(&r.ld, tls_default_ports, tls_default_nports);
+
+		if (!e)
+			e = loader_tls_ports(&r.ld, r.cfg.tls_ports, r.cfg.ntls_ports);
+		if (e) {
+			fprintf(stderr, "tcpvitals: cannot mark the TLS ports for ClientHello capture: %s\n",
+				strerror(-e));
+			rc = TV_EXIT_RUNTIME;
+			goto out;
+		}
 	}
 	names = reason_names_load(NULL);
 	r.out.ops = r.cfg.json ? &output_json_ops : &output_text_ops;

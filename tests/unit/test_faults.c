@@ -1,0 +1,78 @@
+/* Failures the code must not ignore, injected at link time (-Wl,--wrap):
+ * a BPF map that refuses an update, a thread that cannot start. */
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "exitcodes.h"
+#include "loader.h"
+#include "tcpvitals.skel.h"
+#include "tls_check.h"
+#include "unit.h"
+
+static int map_updates, fail_map_update_at = -1;
+
+int __wrap_bpf_map__update_elem(const struct bpf_map *map, const void *key, size_t key_sz,
+				const void *value, size_t value_sz, __u64 flags)
+{
+	return map_updates++ == fail_map_update_at ? -E2BIG : 0;
+}
+
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __real_pthread_join(pthread_t t, void **ret);
+static int thread_starts, fail_thread_mask; /* bit i: the i-th start fails */
+static pthread_t started[8];
+static int nstarted, joins_of_started, joins_of_others;
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	if (fail_thread_mask & (1 << thread_starts++))
+		return EAGAIN;
+	int e = __real_pthread_create(t, a, fn, arg);
+
+	if (!e && nstarted < 8)
+		started[nstarted++] = *t;
+	return e;
+}
+
+int __wrap_pthread_join(pthread_t t, void **ret)
+{
+	for (int i = 0; i < nstarted; i++)
+		if (pthread_equal(started[i], t)) {
+			joins_of_started++;
+			return __real_pthread_join(t, ret);
+		}
+	joins_of_others++;
+	return ESRCH;
+}
+
+int main(void)
+{
+	struct tcpvitals_bpf skel = { 0 }; /* never loaded: the map calls are wrapped */
+	struct loader ld = { .skel = &skel };
+	uint16_t ports[3] = { 443, 8443, 993 };
+	struct tls_options opt = { .timeout_ms = 100, .workers = 4, .queue = 8 };
+	struct tls_checker *tc;
+	char err[256];
+
+	CHECK(loader_trace_tree(&ld, getpid()) == 0, "marking a process tree");
+	map_updates = 0;
+	fail_map_update_at = 0;
+	CHECK(loader_trace_tree(&ld, getpid()) == -E2BIG, "a refused --pid seed is an error, not silence");
+	map_updates = 0;
+	fail_map_update_at = 2;
+	CHECK(loader_tls_ports(&ld, ports, 3) == -E2BIG, "a refused TLS port is an error, not silence");
+
+	thread_starts = 0;
+	fail_thread_mask = 0xf;
+	CHECK(tls_checker_new(&tc, &opt, err, sizeof(err)) == TV_EXIT_RUNTIME && !tc &&
+		      strstr(err, "cannot start a TLS check thread"),
+	      "no TLS check thread: exit 1 with one line, no checker that never checks");
+	thread_starts = 0;
+	fail_thread_mask = 0x1; /* the first fails, the other three start */
+	CHECK(tls_checker_new(&tc, &opt, err, sizeof(err)) == 0 && tc, "three of four threads: the checker runs");
+	tls_checker_free(tc);
+	CHECK(joins_of_started == 3 && joins_of_others == 0,
+	      "stopping joins exactly the three threads that started");
+	UNIT_EXIT();
+}

@@ -30,6 +30,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCPHDR_RST 0x04
 #define TCPHDR_ACK 0x10
 #define ICSK_TIME_LOSS_PROBE 5 /* include/net/inet_connection_sock.h */
+#define CLOCK_MONOTONIC 1
 
 /* Load-time settings, written by the loader through the skeleton. */
 const volatile __u32 filter_netns = 0;     /* 0: every namespace */
@@ -38,6 +39,7 @@ const volatile bool use_hash_storage = false; /* no sk_storage/cookie helpers fo
 const volatile __u64 burst_ns = 100000000; /* a burst never spans more than this */
 const volatile __u64 ringbuf_size = 4 << 20; /* bytes, as the loader sized events */
 const volatile bool tls_capture = false;  /* hand over the first write to TLS ports */
+const volatile bool burst_timer = false;  /* the flusher timer runs (tp_btf, 5.15) */
 
 /* Destination ports whose connections are TLS: nonzero = capture the ClientHello. */
 struct {
@@ -46,6 +48,20 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } tls_ports SEC(".maps");
+
+/* A run of one anomaly kind on one connection, written as one record. */
+struct burst {
+	__u64 ts;       /* the first event */
+	__u32 count;    /* events; 0: none pending */
+	__u16 type;     /* TV_REC_* */
+	__u8 state;     /* TCP state at the first event */
+	__u8 _pad;
+	__u32 key;      /* retransmit kind or drop reason: a new key starts a new burst */
+	__u32 seq;
+	__u32 expected;
+	__u32 len;      /* bytes, or segments for retransmits */
+	__s32 err;
+};
 
 /* Per-connection state; zeroed on creation, filled on first sight. */
 struct conn_state {
@@ -63,18 +79,9 @@ struct conn_state {
 	__u8 last_state;
 	__u8 closer; /* enum tv_closer: who sent the first FIN */
 	__u8 first_write_seen;
-	/* the pending burst: one anomaly kind, not yet written */
-	__u64 burst_ts;
-	__u32 burst_count;
-	__u16 burst_type;
-	__u8 burst_state;
 	__u8 dead; /* tcp_destroy_sock has run: only late events of this socket follow */
-	__u32 burst_key; /* retransmit kind or drop reason: a new key starts a new burst */
-	__u32 burst_seq;
-	__u32 burst_expected;
-	__u32 burst_len; /* bytes, or segments for retransmits */
-	__s32 burst_err;
-	__u32 _pad3;
+	__u8 has_burst; /* an entry in `bursts` may exist */
+	__u8 _pad[2];
 };
 
 struct {
@@ -104,6 +111,40 @@ struct {
 	__type(key, __u64);
 	__type(value, struct conn_state);
 } dead_states SEC(".maps");
+
+/* A burst per connection, from its first event until it is written: keyed by
+ * cookie, so that the flusher timer can reach it (it cannot reach sk_storage).
+ * Preallocated (raw_tp programs need that before 6.1); when it is full, an
+ * anomaly is written on its own, never lost. */
+struct burst_entry {
+	__u64 lock;          /* held while the burst is read or changed; see burst_trylock */
+	struct tv_conn conn; /* as the record carries it */
+	struct burst b;
+	__u8 gone;           /* written and being deleted: the next event starts a new entry */
+	__u8 _pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct burst_entry);
+} bursts SEC(".maps");
+
+/* The flusher: one timer, every burst_ns, writes the bursts older than
+ * burst_ns, so a burst on a connection that went quiet does not wait for its
+ * close. Only the flusher's own programs use this map: a raw_tp program may
+ * not use a map holding a timer. bpf_timer: 5.15, commit b00628b1c7d5. */
+struct flusher {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flusher);
+} flusher SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -356,71 +397,146 @@ static __always_inline void *rec_reserve(__u32 size, __u16 type, __u64 ts, __u32
 	return h;
 }
 
-static __always_inline void burst_flush(struct conn_state *st)
+static __always_inline void burst_write(const struct burst *b, const struct tv_conn *c)
 {
-	__u32 count = st->burst_count;
+	if (b->type == TV_REC_RETRANSMIT) {
+		struct tv_rec_retransmit *r = rec_reserve(sizeof(*r), TV_REC_RETRANSMIT, b->ts, b->count, c);
 
-	if (!count)
-		return;
-	st->burst_count = 0;
-	__sync_fetch_and_add(&pending_bursts, -1);
-	if (st->burst_type == TV_REC_RETRANSMIT) {
-		struct tv_rec_retransmit *r = rec_reserve(sizeof(*r), TV_REC_RETRANSMIT, st->burst_ts,
-							  count, &st->conn);
 		if (!r)
 			return;
-		r->seq = st->burst_seq;
-		r->segs = st->burst_len;
-		r->kind = st->burst_key & 0xff;
-		r->state = st->burst_state;
+		r->seq = b->seq;
+		r->segs = b->len;
+		r->kind = b->key & 0xff;
+		r->state = b->state;
 		r->_pad = 0;
-		r->err = st->burst_err;
+		r->err = b->err;
 		bpf_ringbuf_submit(r, rec_wakeup());
-	} else if (st->burst_type == TV_REC_DROP) {
-		struct tv_rec_drop *r = rec_reserve(sizeof(*r), TV_REC_DROP, st->burst_ts, count,
-						    &st->conn);
+	} else if (b->type == TV_REC_DROP) {
+		struct tv_rec_drop *r = rec_reserve(sizeof(*r), TV_REC_DROP, b->ts, b->count, c);
+
 		if (!r)
 			return;
-		r->reason = st->burst_key;
-		r->state = st->burst_state;
+		r->reason = b->key;
+		r->state = b->state;
 		r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
 		bpf_ringbuf_submit(r, rec_wakeup());
 	} else {
-		struct tv_rec_segment *r = rec_reserve(sizeof(*r), st->burst_type, st->burst_ts,
-						       count, &st->conn);
+		struct tv_rec_segment *r = rec_reserve(sizeof(*r), b->type, b->ts, b->count, c);
+
 		if (!r)
 			return;
-		r->seq = st->burst_seq;
-		r->expected = st->burst_expected;
-		r->len = st->burst_len;
+		r->seq = b->seq;
+		r->expected = b->expected;
+		r->len = b->len;
 		r->_pad = 0;
 		bpf_ringbuf_submit(r, rec_wakeup());
 	}
 }
 
-/* Add one anomaly to the connection's pending burst, flushing the old one
- * if it is of another kind or older than the window. */
+/*
+ * The burst lock: the hooks run under the socket's lock, the flusher timer
+ * does not. Nobody ever waits for it: a hook that finds it taken writes its
+ * anomaly on its own, the flusher comes back next time. It exists only with
+ * the flusher (compare-and-exchange: 5.12, commit 5ffa25502b5a).
+ */
+static __always_inline bool burst_trylock(struct burst_entry *e)
+{
+	return !burst_timer || __sync_val_compare_and_swap(&e->lock, 0, 1) == 0;
+}
+
+static __always_inline void burst_unlock(struct burst_entry *e)
+{
+	if (burst_timer)
+		__sync_fetch_and_add(&e->lock, -1);
+}
+
+/* Writes the burst and deletes its entry; the caller holds the lock. */
+static __always_inline void burst_take(struct burst_entry *e, __u64 cookie)
+{
+	if (e->b.count) {
+		burst_write(&e->b, &e->conn);
+		e->b.count = 0;
+		__sync_fetch_and_add(&pending_bursts, -1);
+	}
+	e->gone = 1;
+	burst_unlock(e);
+	bpf_map_delete_elem(&bursts, &cookie);
+}
+
+/* Writes the connection's pending burst now, unless the flusher holds it
+ * this instant (then the flusher writes it). */
+static __always_inline void burst_flush(struct conn_state *st)
+{
+	__u64 cookie = st->conn.cookie;
+	struct burst_entry *e;
+
+	if (!st->has_burst)
+		return;
+	e = bpf_map_lookup_elem(&bursts, &cookie);
+	if (!e) {
+		st->has_burst = 0; /* the flusher wrote it */
+		return;
+	}
+	if (!burst_trylock(e))
+		return;
+	if (e->gone) {
+		burst_unlock(e);
+		return;
+	}
+	st->has_burst = 0;
+	burst_take(e, cookie);
+}
+
+static const struct burst_entry zero_entry;
+
+/* Add one anomaly to the connection's pending burst, writing the old one
+ * first if it is of another kind or older than the window. An anomaly that
+ * cannot join a burst (no room, the flusher busy with it, a destroyed
+ * socket) is written on its own: never lost, never waited for. */
 static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 key, __u64 now,
 				      __u32 seq, __u32 expected, __u32 len, __u8 state, __s32 err)
 {
-	if (st->burst_count &&
-	    (st->burst_type != type || st->burst_key != key || now - st->burst_ts > burst_ns))
-		burst_flush(st);
-	if (!st->burst_count) {
-		__sync_fetch_and_add(&pending_bursts, 1);
-		st->burst_type = type;
-		st->burst_key = key;
-		st->burst_ts = now;
-		st->burst_seq = seq;
-		st->burst_expected = expected;
-		st->burst_len = 0;
-		st->burst_state = state;
-		st->burst_err = err;
+	struct burst one = { .ts = now, .count = 1, .type = type, .state = state, .key = key,
+			     .seq = seq, .expected = expected, .len = len, .err = err };
+	__u64 cookie = st->conn.cookie;
+	struct burst_entry *e;
+	struct burst *b;
+
+	if (st->dead)
+		goto alone;
+	e = bpf_map_lookup_elem(&bursts, &cookie);
+	if (!e) {
+		bpf_map_update_elem(&bursts, &cookie, &zero_entry, BPF_NOEXIST);
+		e = bpf_map_lookup_elem(&bursts, &cookie);
+		if (!e)
+			goto alone;
 	}
-	st->burst_count++;
-	st->burst_len += len;
-	if (st->dead) /* no close will come to flush it */
-		burst_flush(st);
+	if (!burst_trylock(e))
+		goto alone;
+	if (e->gone) {
+		burst_unlock(e);
+		goto alone;
+	}
+	b = &e->b;
+	if (b->count && (b->type != type || b->key != key || now - b->ts > burst_ns)) {
+		burst_write(b, &e->conn);
+		b->count = 0;
+		__sync_fetch_and_add(&pending_bursts, -1);
+	}
+	if (!b->count) {
+		__sync_fetch_and_add(&pending_bursts, 1);
+		*b = one;
+		b->count = 0;
+		b->len = 0;
+		e->conn = st->conn;
+		st->has_burst = 1;
+	}
+	b->count++;
+	b->len += len;
+	burst_unlock(e);
+	return;
+alone:
+	burst_write(&one, &st->conn);
 }
 
 /* ---- state changes: open, handshake, who closed ---- */
@@ -492,7 +608,9 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	tp = tcp_of(sk, typed);
 	if (!tp)
 		goto out;
-	burst_flush(st);
+	/* the flusher holds a burst for a few instructions at most */
+	for (int i = 0; i < 16 && st->has_burst; i++)
+		burst_flush(st);
 	r = rec_reserve(sizeof(*r), TV_REC_CLOSE, bpf_ktime_get_ns(), 1, &st->conn);
 	if (!r)
 		goto out;
@@ -689,7 +807,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 	}
 	if ((mark >> SEQ_FLUSH_SHIFT) && pending_bursts > 0) {
 		st = state_get(sk, typed, false);
-		if (st && st->burst_count)
+		if (st)
 			burst_flush(st);
 	}
 	return 0;
@@ -900,3 +1018,51 @@ HOOK(sendmsg, "tcp_sendmsg_locked", on_sendmsg(sk, msg, typed), struct sock *sk,
 HOOK(fork, "sched_process_fork", on_fork(parent, child, typed),
      struct task_struct *parent, struct task_struct *child)
 HOOK(exit, "sched_process_exit", on_exit(task, typed), struct task_struct *task)
+
+/* ---- the flusher timer ---- */
+
+static long flush_if_old(struct bpf_map *map, __u64 *cookie, struct burst_entry *e, __u64 *now)
+{
+	if (!e->b.count || e->gone || *now - e->b.ts <= burst_ns)
+		return 0;
+	if (!burst_trylock(e))
+		return 0; /* a hook is changing it right now: next time */
+	if (e->gone || !e->b.count || *now - e->b.ts <= burst_ns) {
+		burst_unlock(e);
+		return 0;
+	}
+	burst_take(e, *cookie);
+	return 0;
+}
+
+static int flusher_fired(void *map, __u32 *key, struct flusher *f)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (pending_bursts > 0)
+		bpf_for_each_map_elem(&bursts, flush_if_old, &now, 0);
+	bpf_timer_start(&f->timer, burst_ns, 0);
+	return 0;
+}
+
+bool flusher_started;
+
+/* Starts the flusher at the first state change after attach. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(start_flusher)
+{
+	__u32 zero = 0;
+	struct flusher *f;
+
+	if (flusher_started)
+		return 0;
+	f = bpf_map_lookup_elem(&flusher, &zero);
+	if (!f)
+		return 0;
+	flusher_started = true;
+	if (bpf_timer_init(&f->timer, &flusher, CLOCK_MONOTONIC))
+		return 0; /* another CPU got there first */
+	bpf_timer_set_callback(&f->timer, flusher_fired);
+	bpf_timer_start(&f->timer, burst_ns, 0);
+	return 0;
+}

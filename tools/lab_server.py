@@ -8,6 +8,7 @@ server MODE ADDR PORT: accept connections forever.
   stream   answer with an HTTP header for 200 kB, then send 2000 bytes every 10 ms
            (1 s in all), then close: a client that gives up early gets data after its close
 client ADDR PORT SECONDS: connect, send a line, stay connected SECONDS, close.
+send ADDR PORT BYTES SECONDS: connect, send BYTES, stay connected and idle SECONDS, close.
 early ADDR PORT close|shutdown: send a request, read what has arrived, then close the
   socket (close) or shut down both directions and close 0.3 s later (shutdown), while the
   server is still sending.
@@ -75,6 +76,16 @@ def client(addr, port, seconds):
     s.close()
 
 
+def send(addr, port, nbytes, seconds):
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.connect((addr, port))
+    s.sendall(b"z" * nbytes)
+    print(s.getsockname()[1], flush=True)
+    time.sleep(seconds)
+    s.close()
+
+
 def early(addr, port, how):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
@@ -96,6 +107,8 @@ def early(addr, port, how):
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1] == "send":
+        send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
     elif sys.argv[1] == "early":
         early(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -54,6 +55,39 @@ struct attempt {
 	bool hash_storage;
 };
 
+/* What the running kernel offers besides tracepoints. */
+struct kernel_features {
+	bool atomic_cmpxchg; /* 5.12 */
+	bool bpf_timer;      /* struct bpf_timer in BTF: 5.15, commit b00628b1c7d5 */
+};
+
+/*
+ * Atomic compare-and-exchange in BPF programs: 5.12, commit 5ffa25502b5a
+ * ("bpf: Add instructions for atomic_[cmp]xchg"). Probed by loading one.
+ */
+static bool probe_atomic_cmpxchg(void)
+{
+	const struct bpf_insn insns[] = {
+		/* *(u64 *)(r10 - 8) = 0 */
+		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -8, .imm = 0 },
+		/* r0 = 0; r1 = 1 */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		/* r0 = cmpxchg((u64 *)(r10 - 8), r0, r1) */
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_1,
+		  .off = -8, .imm = BPF_CMPXCHG },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /* libbpf's messages go to debug output: fallbacks make expected failures. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -99,7 +133,7 @@ static const struct hook_variant *pick_variant(const struct hook *h, int arity)
 
 /* Opens and loads one configuration; chosen[i] is the program for hooks[i]. */
 static int try_load(struct loader *ld, const struct tv_config *cfg, const struct attempt *at,
-		    const int *arity, struct bpf_program **chosen)
+		    bool burst_timer, const int *arity, struct bpf_program **chosen)
 {
 	struct tcpvitals_bpf *skel = tcpvitals_bpf__open();
 	bool pid_filter = cfg->npids > 0 || cfg->command;
@@ -112,6 +146,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	skel->rodata->filter_pids = pid_filter;
 	skel->rodata->use_hash_storage = at->hash_storage;
 	skel->rodata->tls_capture = !cfg->tls_off;
+	skel->rodata->burst_timer = burst_timer;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)cfg->ringbuf_size);
 	skel->rodata->ringbuf_size = cfg->ringbuf_size;
 	if (!at->hash_storage) {
@@ -136,6 +171,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 		if (chosen[i])
 			bpf_program__set_autoload(chosen[i], true);
 	}
+	bpf_program__set_autoload(skel->progs.start_flusher, burst_timer);
 	err = tcpvitals_bpf__load(skel);
 	if (err) {
 		tcpvitals_bpf__destroy(skel);
@@ -164,6 +200,7 @@ int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size
 		{ .raw_tp = true, .hash_storage = true },
 	};
 	struct bpf_program *chosen[NHOOKS];
+	struct kernel_features kf = { 0 };
 	const struct attempt *used = NULL;
 	int arity[NHOOKS], first = 0, last = 2, rc = -ENOENT;
 	struct btf *btf;
@@ -176,6 +213,8 @@ int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size
 	if (libbpf_get_error(btf))
 		return fail(err, errlen, TV_EXIT_PRIV,
 			    "the kernel has no BTF (/sys/kernel/btf/vmlinux); tcpvitals needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	kf.atomic_cmpxchg = probe_atomic_cmpxchg();
+	kf.bpf_timer = btf__find_by_name_kind(btf, "bpf_timer", BTF_KIND_STRUCT) > 0;
 	for (size_t i = 0; i < NHOOKS; i++) {
 		arity[i] = tracepoint_arity(btf, hooks[i].tp);
 		if (arity[i] < 0 && hooks[i].need != HOOK_OPTIONAL) {
@@ -195,7 +234,14 @@ int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size
 	else if (cfg->storage == TV_STORAGE_SK)
 		last = 0;
 	for (int a = first; a <= last; a++) {
-		rc = try_load(ld, cfg, &attempts[a], arity, chosen);
+		/* the flusher timer: tp_btf only (a raw_tp program may not use a timer) */
+		bool timer = !attempts[a].raw_tp && kf.atomic_cmpxchg && kf.bpf_timer;
+
+		rc = try_load(ld, cfg, &attempts[a], timer, arity, chosen);
+		if (rc && timer) {
+			pr_debug("loading with the burst flusher failed (%s); trying without it\n", strerror(-rc));
+			rc = try_load(ld, cfg, &attempts[a], false, arity, chosen);
+		}
 		if (!rc) {
 			used = &attempts[a];
 			break;
@@ -242,6 +288,15 @@ int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size
 		ld->links[ld->nlinks++] = link;
 		ld->hooks[ld->nhooks++] = hooks[i].tp;
 	}
+	if (ld->skel->rodata->burst_timer) {
+		ld->flusher = bpf_program__attach(ld->skel->progs.start_flusher);
+		if (!ld->flusher)
+			pr_debug("the burst flusher did not attach: %s\n", strerror(errno));
+	}
+	if (ld->flusher)
+		ld->hooks[ld->nhooks++] = "burst_timer";
+	else
+		ld->missing[ld->nmissing++] = "burst_timer";
 	pr_info("attached %d hooks with %s programs and %s storage\n", ld->nhooks, ld->attach,
 		ld->storage);
 	return 0;
@@ -320,6 +375,8 @@ uint64_t loader_lost_total(const struct loader *ld)
 
 void loader_stop(struct loader *ld)
 {
+	bpf_link__destroy(ld->flusher);
+	ld->flusher = NULL;
 	for (int i = 0; i < ld->nlinks; i++)
 		bpf_link__destroy(ld->links[i]);
 	ld->nlinks = 0;

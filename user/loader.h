@@ -16,12 +16,13 @@ struct bpf_link;
 struct loader {
 	struct tcpvitals_bpf *skel;
 	struct bpf_link *links[TV_MAX_HOOKS];
+	struct bpf_link *flusher; /* starts the burst flusher timer; NULL without one */
 	int nlinks;
 	const char *attach;  /* "tp_btf" or "raw_tp" */
 	const char *storage; /* "sk_storage" or "hash" */
-	const char *hooks[TV_MAX_HOOKS];   /* attached tracepoints */
+	const char *hooks[TV_MAX_HOOKS + 1]; /* attached tracepoints (and burst_timer) */
 	int nhooks;
-	const char *missing[TV_MAX_HOOKS]; /* optional tracepoints not available */
+	const char *missing[TV_MAX_HOOKS + 1]; /* optional tracepoints (and burst_timer) not available */
 	int nmissing;
 	int ncpus;
 };

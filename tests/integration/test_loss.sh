@@ -45,6 +45,9 @@ run_download() { # NAME ADDR URLHOST FILE [TRACER OPTIONS...]
 		"$(jqs "$out" '[.[]|select(.type=="close")|.retrans_segs]|add // 0')"
 	check_eq "$family: sum of ofo counts = nstat TcpExtTCPOFOQueue delta" $((o1 - o0)) \
 		"$(jqs "$out" '[.[]|select(.type=="ofo")|.count]|add // 0')"
+	check_eq "$family: ofo records add up to the closes' ofo_segs" \
+		"$(jqs "$out" '[.[]|select(.type=="close")|.ofo_segs]|add // 0')" \
+		"$(jqs "$out" '[.[]|select(.type=="ofo")|.count]|add // 0')"
 	# every duplicate seen in ESTABLISHED is dropped by the kernel as old data or an old
 	# sequence (DelayedACKLost is no exact bound: out-of-window ones count only when not
 	# rate limited; test_rto.sh checks equality where they all arrive in the window)

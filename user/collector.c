@@ -72,6 +72,18 @@ enum tv_sel collector_filter(const struct tv_config *cfg, bool by_owner_pid, con
 	return TV_SEL_YES;
 }
 
+/* The same address, an IPv4-mapped IPv6 one (a dual-stack socket) equal to its IPv4 form. */
+static bool same_addr(uint8_t fa, const uint8_t *a, uint8_t fb, const uint8_t *b)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (fa == fb)
+		return !memcmp(a, b, fa == 6 ? 16 : 4);
+	if (fa == 6)
+		return !memcmp(a, mapped, 12) && !memcmp(a + 12, b, 4);
+	return !memcmp(b, mapped, 12) && !memcmp(b + 12, a, 4);
+}
+
 /* The TLS checker's own connections, and a local server's end of them. */
 static bool is_own_check(struct collector *col, const struct tv_conn *id)
 {
@@ -90,7 +102,8 @@ static bool is_own_check(struct collector *col, const struct tv_conn *id)
 		const struct tv_conn *s = &col->self_ends[i];
 
 		if (s->netns == id->netns && s->sport == id->dport && s->dport == id->sport &&
-		    !memcmp(s->saddr, id->daddr, 16))
+		    same_addr(s->family, s->saddr, id->family, id->daddr) &&
+		    same_addr(s->family, s->daddr, id->family, id->saddr))
 			return true;
 	}
 	return false;
@@ -106,9 +119,11 @@ static void conn_learn(struct conn *c, const struct tv_conn *id)
 	}
 	if (c->id.dir == TV_DIR_UNKNOWN)
 		c->id.dir = id->dir;
-	if (!c->id.sport && id->sport) {
+	if (!c->id.sport && id->sport) { /* the kernel fills the addresses and ports together */
 		memcpy(c->id.saddr, id->saddr, sizeof(id->saddr));
+		memcpy(c->id.daddr, id->daddr, sizeof(id->daddr));
 		c->id.sport = id->sport;
+		c->id.dport = id->dport;
 	}
 }
 

@@ -142,6 +142,11 @@ check_eq "no ClientHello, no --tls-name: checked against the address, which the 
 	"$(jqs "$out" -r '[.[]|select(.type=="tls" and .raddr=="127.0.0.2")][0]|"\(.sni_source) \(.hostname_match) \(.server_name == null)"')"
 check_eq "the checker's own connections are not reported" 0 \
 	"$(jqs "$out" --argjson me "$LAB_TRACER_PID" '[.[]|select(.pid==$me)]|length')"
+# the lab servers' ends: each accepted connection reported has its client end reported too;
+# the servers' ends of the checker's connections (whose client end is ours) are not reported
+check "the local servers' ends of the checker's connections are not reported" test "$(jqs "$out" '
+	[.[]|select(.type=="close")] as $c
+	| [$c[]|select(.dir=="in")] | length > 0 and all(. as $i | any($c[]; .dir=="out" and .lport==$i.rport and .rport==$i.lport))')" == true
 check_json_lines "$out"
 
 # the jq recipes in tools/jq run on real output and find what they promise

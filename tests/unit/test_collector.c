@@ -347,6 +347,27 @@ static void test_own_checks(void)
 	collector_finish(&col);
 	CHECK(ncalls == 0 && col.stats.connections == 0,
 	      "the checker's own connection and the local server's end of it are never reported");
+
+	/* a dual-stack server: its end has IPv4-mapped IPv6 addresses */
+	collector_free(&col);
+	collector_init(&col, &cfg, &out, NULL, 16);
+	reset_calls();
+	r = mk(TV_REC_STATE, 32, 41001, TV_OWNER_KNOWN, self);
+	r.state.conn.saddr[0] = 127, r.state.conn.saddr[3] = 1;
+	r.state.conn.daddr[0] = 127, r.state.conn.daddr[3] = 1;
+	feed(&col, r);
+	r = mk(TV_REC_STATE, 33, 443, TV_OWNER_KNOWN, 99);
+	r.state.conn.family = 6;
+	r.state.conn.dir = TV_DIR_IN;
+	r.state.conn.dport = 41001;
+	for (int i = 0; i < 2; i++) {
+		uint8_t *a = i ? r.state.conn.daddr : r.state.conn.saddr;
+
+		a[10] = a[11] = 0xff, a[12] = 127, a[15] = 1;
+	}
+	feed(&col, r);
+	collector_finish(&col);
+	CHECK(ncalls == 0, "a dual-stack server's end of the checker's connection is not reported either");
 	collector_free(&col);
 }
 

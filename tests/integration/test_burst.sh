@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Scenario: a client sends 2 MB over a path that drops 10% of segments each
-# way, then keeps the connection open and idle for 3 s.
+# Scenario: a client sends 2 MB over a path that drops every 7th packet each
+# way (deterministic, so the loss always bites), then keeps the connection
+# open and idle.
 # Expectation: bursts end after 100 ms even when nothing else happens on the
 # connection: 1 s into the idle time, with the connection still open, the
 # retransmit records already add up to the namespace's TcpRetransSegs delta
@@ -15,11 +16,14 @@ lab_pyserver "$ns" hold 127.0.0.1 $port
 out="$LAB_TMP/burst.json"
 lab_tracer "$out" --json --netns "/run/netns/$ns" --port $port
 r0=$(lab_counter "$ns" TcpRetransSegs) o0=$(lab_counter "$ns" TcpExtTCPOFOQueue)
-lab_loss "$ns" $port 0.1
-ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" send 127.0.0.1 $port 2000000 3 >/dev/null &
+for t in iptables ip6tables; do
+	ip netns exec "$ns" $t -A INPUT -p tcp --dport $port -m statistic --mode nth --every 7 --packet 3 -j DROP
+	ip netns exec "$ns" $t -A INPUT -p tcp --sport $port -m statistic --mode nth --every 7 --packet 5 -j DROP
+done
+ip netns exec "$ns" "$PY" "$LAB_ROOT/tools/lab_server.py" send 127.0.0.1 $port 2000000 30 >/dev/null &
 client=$!
-# wait until everything sent is acknowledged: nothing left in the send queue
-for i in $(seq 100); do
+# wait until everything sent is acknowledged: the client's send queue is empty
+for i in $(seq 300); do
 	sleep 0.1
 	q=$(ip netns exec "$ns" ss -Htn state established "dport = :$port" | awk '{print $2}')
 	[ "$q" == 0 ] && break
@@ -34,7 +38,8 @@ check_eq "while open, retransmit records add up to nstat TcpRetransSegs" $((r1 -
 	"$(jqs "$LAB_TMP/snapshot.json" '[.[]|select(.type=="retransmit")|.segs]|add // 0')"
 check_eq "while open, out-of-order records add up to nstat TcpExtTCPOFOQueue" $((o1 - o0)) \
 	"$(jqs "$LAB_TMP/snapshot.json" '[.[]|select(.type=="ofo")|.count]|add // 0')"
-wait $client
+kill $client
+wait $client 2>/dev/null
 lab_wait_quiet "$ns"
 lab_tracer_stop
 check_eq "after the close: retransmit records still add up to the close records" \

@@ -110,3 +110,8 @@ $(BUILD)/bench/empty.bpf.o: tools/bench/empty.bpf.c $(VMLINUX) $(BUILD)/.deps
 $(BUILD)/bench/attach_empty: tools/bench/attach_empty.c $(BUILD)/bench/empty.bpf.o
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lbpf -lelf -lz -o $@
+
+$(BUILD)/bench/churn: tools/bench/churn.c
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@

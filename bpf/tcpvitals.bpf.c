@@ -40,14 +40,10 @@ const volatile __u64 burst_ns = 100000000; /* a burst never spans more than this
 const volatile __u64 ringbuf_size = 4 << 20; /* bytes, as the loader sized events */
 const volatile bool tls_capture = false;  /* hand over the first write to TLS ports */
 const volatile bool burst_timer = false;  /* the flusher timer runs (tp_btf, 5.15) */
-
-/* Destination ports whose connections are TLS: nonzero = capture the ClientHello. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} tls_ports SEC(".maps");
+const volatile bool accept_owner = false; /* the accept syscall tracepoints are attached */
+/* Destination ports whose connections are TLS, one bit each: the ClientHello
+ * hook, which runs on every TCP write, decides from this before anything else. */
+const volatile __u8 tls_port_bits[65536 / 8] = {};
 
 /* A run of one anomaly kind on one connection, written as one record. */
 struct burst {
@@ -266,6 +262,41 @@ static __always_inline __u64 cookie_of(struct sock *sk, bool typed)
 	return cookie;
 }
 
+/* The owner of an accepted connection, noted by the accept syscall's exit in
+ * the accepting process (right for prefork servers, socket activation and
+ * SO_REUSEPORT groups, where the listener's owner is not), keyed by socket
+ * address: a classic tracepoint cannot reach sk_storage. The connection's
+ * next hook moves it into its state. */
+struct accepted_owner {
+	__u32 tgid;
+	__u8 flags; /* TV_OWNER_* */
+	__u8 _pad[3];
+	char comm[TV_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct accepted_owner);
+} accepted SEC(".maps");
+
+static __always_inline void owner_of_accepted(struct conn_state *st, struct sock *sk)
+{
+	struct accepted_owner *o;
+	__u64 key = (__u64)sk;
+
+	if (!accept_owner || st->conn.dir != TV_DIR_IN || (st->conn.owner_flags & TV_OWNER_KNOWN))
+		return;
+	o = bpf_map_lookup_elem(&accepted, &key);
+	if (!o)
+		return;
+	st->conn.pid = o->tgid;
+	__builtin_memcpy(st->conn.comm, o->comm, sizeof(st->conn.comm));
+	st->conn.owner_flags = o->flags;
+	bpf_map_delete_elem(&accepted, &key);
+}
+
 /* Record the owner: called only where `current` is the process using sk. */
 static __always_inline void owner_capture(struct conn_state *st)
 {
@@ -339,6 +370,7 @@ static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typ
 		/* connect() picks the local port after entering SYN_SENT */
 		if (!st->conn.sport && st->conn.cookie)
 			conn_fill(&st->conn, &sk->__sk_common, typed);
+		owner_of_accepted(st, sk);
 		return st;
 	}
 	if (!is_full_tcp(sk, typed) || !netns_wanted(&sk->__sk_common, typed))
@@ -371,13 +403,22 @@ static __always_inline struct conn_state *conn_get(struct sock *sk, bool typed, 
 }
 
 /*
- * Waking the collector for every record costs more than the record: wake it
- * only once a quarter of the ring is filled; it also polls every 100 ms.
+ * Waking the collector for every record costs more than the record (a
+ * wakeup is an interrupt, in a VM an exit): wake it when the unread data
+ * reaches a quarter and a half of the ring, and let it poll every 100 ms
+ * otherwise. The marks are bands, not exact crossings: with producers on
+ * several CPUs, the record that crosses a mark need not see itself do it.
  */
-static __always_inline __u64 rec_wakeup(void)
+#define WAKE_BAND 8192
+
+static __always_inline void rec_submit(void *rec)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= ringbuf_size / 4 ? BPF_RB_FORCE_WAKEUP
-										  : BPF_RB_NO_WAKEUP;
+	__u64 quarter = ringbuf_size / 4, avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u32 bytes = (((struct tv_hdr *)rec)->size + 8 + 7) & ~7; /* with the ring's own header */
+	bool wake = (avail >= quarter && avail - bytes < quarter + WAKE_BAND) ||
+		    (avail >= 2 * quarter && avail - bytes < 2 * quarter + WAKE_BAND);
+
+	bpf_ringbuf_submit(rec, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void *rec_reserve(__u32 size, __u16 type, __u64 ts, __u32 count,
@@ -410,7 +451,7 @@ static __always_inline void burst_write(const struct burst *b, const struct tv_c
 		r->state = b->state;
 		r->_pad = 0;
 		r->err = b->err;
-		bpf_ringbuf_submit(r, rec_wakeup());
+		rec_submit(r);
 	} else if (b->type == TV_REC_DROP) {
 		struct tv_rec_drop *r = rec_reserve(sizeof(*r), TV_REC_DROP, b->ts, b->count, c);
 
@@ -419,7 +460,7 @@ static __always_inline void burst_write(const struct burst *b, const struct tv_c
 		r->reason = b->key;
 		r->state = b->state;
 		r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
-		bpf_ringbuf_submit(r, rec_wakeup());
+		rec_submit(r);
 	} else {
 		struct tv_rec_segment *r = rec_reserve(sizeof(*r), b->type, b->ts, b->count, c);
 
@@ -429,7 +470,7 @@ static __always_inline void burst_write(const struct burst *b, const struct tv_c
 		r->expected = b->expected;
 		r->len = b->len;
 		r->_pad = 0;
-		bpf_ringbuf_submit(r, rec_wakeup());
+		rec_submit(r);
 	}
 }
 
@@ -567,7 +608,7 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 		r->old_state = old;
 		r->new_state = new;
 		__builtin_memset(r->_pad, 0, sizeof(r->_pad));
-		bpf_ringbuf_submit(r, rec_wakeup());
+		rec_submit(r);
 	}
 
 	if (new == TCP_ESTABLISHED && !st->established) {
@@ -584,7 +625,7 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 		o->handshake_us = st->conn.dir == TV_DIR_OUT ? (now - st->start_ns) / 1000
 							     : RD(typed, tp, srtt_us) >> 3;
 		o->syn_retrans = RD(typed, tp, total_retrans);
-		bpf_ringbuf_submit(o, rec_wakeup());
+		rec_submit(o);
 	} else if (old == TCP_ESTABLISHED && new == TCP_FIN_WAIT1) {
 		st->closer = TV_CLOSER_LOCAL;
 	} else if (old == TCP_ESTABLISHED && new == TCP_CLOSE_WAIT) {
@@ -605,6 +646,7 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 
 	if (!st || !st->conn.cookie || st->dead)
 		return 0;
+	owner_of_accepted(st, sk);
 	tp = tcp_of(sk, typed);
 	if (!tp)
 		goto out;
@@ -635,7 +677,7 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	r->established = st->established;
 	r->closer = st->closer;
 	__builtin_memset(r->_pad, 0, sizeof(r->_pad));
-	bpf_ringbuf_submit(r, rec_wakeup());
+	rec_submit(r);
 out:
 	state_bury(sk, st, typed);
 	return 0;
@@ -719,7 +761,7 @@ static __always_inline int on_retransmit_synack(struct sock *sk, struct request_
 	r->state = TCP_SYN_RECV;
 	r->_pad = 0;
 	r->err = 0;
-	bpf_ringbuf_submit(r, rec_wakeup());
+	rec_submit(r);
 	return 0;
 }
 
@@ -838,7 +880,7 @@ static __always_inline int on_reset(struct sock *sk, __u8 side, __u32 reason, bo
 	r->side = side;
 	r->state = sk_state(sk, typed);
 	r->_pad[0] = r->_pad[1] = 0;
-	bpf_ringbuf_submit(r, rec_wakeup());
+	rec_submit(r);
 	return 0;
 }
 
@@ -872,25 +914,59 @@ static __always_inline bool drop_reason_counts(__u32 reason)
 	return reason != 0; /* SKB_NOT_DROPPED_YET */
 }
 
-/* ---- the owning process, from process context ---- */
+/* ---- the owner of an accepted connection ---- */
 
-static __always_inline int on_sock_io(struct sock *sk, bool typed)
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* The socket behind file descriptor fd of the current process, or NULL. */
+static __always_inline struct sock *sock_of_fd(long fd)
 {
-	struct conn_state *st;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	struct socket *sock;
 
-	if (!sk || !is_tcp(sk, typed))
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline int on_accept(long fd)
+{
+	struct accepted_owner o = { .flags = TV_OWNER_KNOWN };
+	struct sock *sk = sock_of_fd(fd);
+	__u64 key = (__u64)sk;
+
+	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP ||
+	    !netns_wanted(&sk->__sk_common, false))
 		return 0;
-	st = state_get(sk, typed, false);
-	if (!st) {
-		if (sk_state(sk, typed) == TCP_LISTEN)
-			return 0;
-		st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
-		if (!st)
-			return 0;
-	}
-	if (!(st->conn.owner_flags & TV_OWNER_KNOWN))
-		owner_capture(st);
+	o.tgid = bpf_get_current_pid_tgid() >> 32;
+	if (filter_pids && bpf_map_lookup_elem(&traced_tgids, &o.tgid))
+		o.flags |= TV_OWNER_MATCH;
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	bpf_map_update_elem(&accepted, &key, &o, BPF_ANY);
 	return 0;
+}
+
+/* Classic tracepoints, attached through tracefs ids: syscalls have no BTF
+ * variants. Both accept(2) and accept4(2). */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept(ctx->ret);
 }
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child, bool typed)
@@ -919,21 +995,21 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 	struct tv_rec_tls_hello *r;
 	struct conn_state *st;
 	const void *base;
-	__u32 port, n;
+	__u16 port;
+	__u32 n;
 	__u64 count;
-	__u8 *tls;
 	__u8 type;
 
 	if (!tls_capture)
+		return 0;
+	/* every TCP write comes here: the destination port decides first */
+	port = bpf_ntohs(RD(typed, sk, __sk_common.skc_dport));
+	if (!(tls_port_bits[port >> 3] & (1 << (port & 7))))
 		return 0;
 	st = state_get(sk, typed, false);
 	if (!st || st->dead || st->first_write_seen || st->conn.dir != TV_DIR_OUT)
 		return 0;
 	st->first_write_seen = 1;
-	port = st->conn.dport;
-	tls = bpf_map_lookup_elem(&tls_ports, &port);
-	if (!tls || !*tls)
-		return 0;
 	type = RD(typed, msg, msg_iter.iter_type);
 	count = RD(typed, msg, msg_iter.count);
 	if (type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
@@ -1012,8 +1088,6 @@ HOOK(drop_reason, "kfree_skb",
      struct sk_buff *skb, void *location, int reason)
 HOOK(drop, "kfree_skb", on_drop(skb, NULL, TV_REASON_UNKNOWN, typed),
      struct sk_buff *skb, void *location)
-HOOK(send_length, "sock_send_length", on_sock_io(sk, typed), struct sock *sk, int ret, int flags)
-HOOK(recv_length, "sock_recv_length", on_sock_io(sk, typed), struct sock *sk, int ret, int flags)
 HOOK(sendmsg, "tcp_sendmsg_locked", on_sendmsg(sk, msg, typed), struct sock *sk, struct msghdr *msg)
 HOOK(fork, "sched_process_fork", on_fork(parent, child, typed),
      struct task_struct *parent, struct task_struct *child)

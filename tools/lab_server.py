@@ -2,6 +2,8 @@
 """Lab TCP server and client for tcpvitals' tests (loopback or test namespaces only).
 
 server MODE ADDR PORT: accept connections forever.
+prefork ADDR PORT N LOG: a parent listens and forks N workers that accept; each worker
+  appends "PID PEERPORT" to LOG for every connection it accepts, then closes it.
   abort  read the request, then close with SO_LINGER {1,0}: the kernel sends a reset
   hold   keep every connection open until the peer closes it
   trickle  send 1000 bytes every 50 ms for 3 s, then close
@@ -76,6 +78,26 @@ def client(addr, port, seconds):
     s.close()
 
 
+def prefork(addr, port, workers, logpath):
+    import os
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(64)
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            while True:
+                conn, peer = srv.accept()
+                with open(logpath, "a") as log:
+                    log.write("%d %d\n" % (os.getpid(), peer[1]))
+                conn.close()
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+
+
 def send(addr, port, nbytes, seconds):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
@@ -107,6 +129,8 @@ def early(addr, port, how):
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1] == "prefork":
+        prefork(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] == "send":
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
     elif sys.argv[1] == "early":

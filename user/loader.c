@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -12,40 +13,44 @@
 #include "loader.h"
 #include "log.h"
 #include "tcpvitals.skel.h"
+#include "tls_track.h"
 
 enum hook_need { HOOK_REQUIRED, HOOK_OPTIONAL, HOOK_PID_FILTER };
 
 struct hook_variant {
 	int nargs;        /* arguments this variant reads */
-	const char *prog; /* program name without its btf_/raw_ prefix */
+	const char *prog; /* program name without its btf_/raw_ prefix (classic: the name) */
 };
 
 struct hook {
 	const char *tp;
 	enum hook_need need;
 	struct hook_variant variants[3]; /* most arguments first */
+	const char *classic; /* a classic tracepoint of this tracefs category, found by
+			      * its tracefs id; NULL: tp_btf/raw_tp, chosen from BTF */
 };
 
 /* Each variant list is ordered newest kernel first; the first whose argument
  * count the kernel's tracepoint provides is loaded. */
 static const struct hook hooks[] = {
-	{ "inet_sock_set_state", HOOK_REQUIRED, { { 3, "state" } } },
-	{ "tcp_destroy_sock", HOOK_REQUIRED, { { 1, "destroy" } } },
+	{ "inet_sock_set_state", HOOK_REQUIRED, { { 3, "state" } }, NULL },
+	{ "tcp_destroy_sock", HOOK_REQUIRED, { { 1, "destroy" } }, NULL },
 	/* 6.17 added err */
-	{ "tcp_retransmit_skb", HOOK_REQUIRED, { { 3, "retransmit_err" }, { 2, "retransmit" } } },
-	{ "tcp_retransmit_synack", HOOK_OPTIONAL, { { 2, "retransmit_synack" } } },
-	{ "tcp_probe", HOOK_OPTIONAL, { { 2, "rcv_segment" } } },
+	{ "tcp_retransmit_skb", HOOK_REQUIRED, { { 3, "retransmit_err" }, { 2, "retransmit" } }, NULL },
+	{ "tcp_retransmit_synack", HOOK_OPTIONAL, { { 2, "retransmit_synack" } }, NULL },
+	{ "tcp_probe", HOOK_OPTIONAL, { { 2, "rcv_segment" } }, NULL },
 	/* 6.10 added enum sk_rst_reason */
-	{ "tcp_send_reset", HOOK_OPTIONAL, { { 3, "send_reset_reason" }, { 2, "send_reset" } } },
-	{ "tcp_receive_reset", HOOK_OPTIONAL, { { 1, "receive_reset" } } },
+	{ "tcp_send_reset", HOOK_OPTIONAL, { { 3, "send_reset_reason" }, { 2, "send_reset" } }, NULL },
+	{ "tcp_receive_reset", HOOK_OPTIONAL, { { 1, "receive_reset" } }, NULL },
 	/* 5.17 added the drop reason, 6.11 the receiving socket */
-	{ "kfree_skb", HOOK_OPTIONAL, { { 4, "drop_rxsk" }, { 3, "drop_reason" }, { 2, "drop" } } },
-	{ "sock_send_length", HOOK_OPTIONAL, { { 3, "send_length" } } },
-	{ "sock_recv_length", HOOK_OPTIONAL, { { 3, "recv_length" } } },
+	{ "kfree_skb", HOOK_OPTIONAL, { { 4, "drop_rxsk" }, { 3, "drop_reason" }, { 2, "drop" } }, NULL },
+	/* the owner of an accepted connection: the process that accepts it */
+	{ "sys_exit_accept4", HOOK_OPTIONAL, { { 0, "accept4_exit" } }, "syscalls" },
+	{ "sys_exit_accept", HOOK_OPTIONAL, { { 0, "accept_exit" } }, "syscalls" },
 	/* the ClientHello's server name, for --tls-check */
-	{ "tcp_sendmsg_locked", HOOK_OPTIONAL, { { 2, "sendmsg" } } },
-	{ "sched_process_fork", HOOK_PID_FILTER, { { 2, "fork" } } },
-	{ "sched_process_exit", HOOK_PID_FILTER, { { 1, "exit" } } },
+	{ "tcp_sendmsg_locked", HOOK_OPTIONAL, { { 2, "sendmsg" } }, NULL },
+	{ "sched_process_fork", HOOK_PID_FILTER, { { 2, "fork" } }, NULL },
+	{ "sched_process_exit", HOOK_PID_FILTER, { { 1, "exit" } }, NULL },
 };
 #define NHOOKS (sizeof(hooks) / sizeof(hooks[0]))
 _Static_assert(NHOOKS <= TV_MAX_HOOKS, "TV_MAX_HOOKS too small");
@@ -115,12 +120,48 @@ int tracepoint_arity(const struct btf *btf, const char *tp)
 	return btf_vlen(t) - 1; /* the first parameter is the tracepoint's private data */
 }
 
-static struct bpf_program *find_prog(struct tcpvitals_bpf *skel, bool raw, const char *name)
+static struct bpf_program *find_prog(struct tcpvitals_bpf *skel, const struct hook *h, bool raw,
+				     const char *name)
 {
 	char full[64];
 
+	if (h->classic)
+		return bpf_object__find_program_by_name(skel->obj, name);
 	snprintf(full, sizeof(full), "%s_%s", raw ? "raw" : "btf", name);
 	return bpf_object__find_program_by_name(skel->obj, full);
+}
+
+/* Where tracefs is; mounts it when it is missing (libbpf finds classic
+ * tracepoints' ids there). *mounted says whether we did. */
+static const char *tracefs(bool *mounted)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[128];
+
+	*mounted = false;
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/events", dirs[i]);
+		if (access(path, F_OK) == 0)
+			return dirs[i];
+	}
+	if (mount("tracefs", dirs[0], "tracefs", 0, NULL) == 0) {
+		*mounted = true;
+		pr_debug("mounted tracefs at %s for the syscall tracepoints\n", dirs[0]);
+		return dirs[0];
+	}
+	pr_debug("no tracefs (%s): no syscall tracepoints\n", strerror(errno));
+	return NULL;
+}
+
+/* 0 if the classic tracepoint CATEGORY/NAME exists, -1 if not. */
+static int classic_arity(const char *fs, const char *category, const char *name)
+{
+	char path[256];
+
+	if (!fs)
+		return -1;
+	snprintf(path, sizeof(path), "%s/events/%s/%s/id", fs, category, name);
+	return access(path, R_OK) == 0 ? 0 : -1;
 }
 
 static const struct hook_variant *pick_variant(const struct hook *h, int arity)
@@ -129,6 +170,15 @@ static const struct hook_variant *pick_variant(const struct hook *h, int arity)
 		if (h->variants[i].nargs <= arity)
 			return &h->variants[i];
 	return NULL;
+}
+
+static size_t hook_index(const char *tp)
+{
+	size_t i;
+
+	for (i = 0; i < NHOOKS && strcmp(hooks[i].tp, tp); i++)
+		;
+	return i;
 }
 
 /* Opens and loads one configuration; chosen[i] is the program for hooks[i]. */
@@ -146,6 +196,9 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	skel->rodata->filter_pids = pid_filter;
 	skel->rodata->use_hash_storage = at->hash_storage;
 	skel->rodata->tls_capture = !cfg->tls_off;
+	tls_port_bits(skel->rodata->tls_port_bits, cfg->tls_ports, cfg->ntls_ports);
+	skel->rodata->accept_owner = arity[hook_index("sys_exit_accept4")] >= 0 ||
+				     arity[hook_index("sys_exit_accept")] >= 0;
 	skel->rodata->burst_timer = burst_timer;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)cfg->ringbuf_size);
 	skel->rodata->ringbuf_size = cfg->ringbuf_size;
@@ -167,7 +220,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 		v = arity[i] < 0 ? NULL : pick_variant(&hooks[i], arity[i]);
 		if (!v)
 			continue;
-		chosen[i] = find_prog(skel, at->raw_tp, v->prog);
+		chosen[i] = find_prog(skel, &hooks[i], at->raw_tp, v->prog);
 		if (chosen[i])
 			bpf_program__set_autoload(chosen[i], true);
 	}
@@ -191,7 +244,8 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	return code;
 }
 
-int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size_t errlen)
+static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const char *fs, char *err,
+			   size_t errlen)
 {
 	/* in order of preference; raw_tp cannot use sk_storage or cookies */
 	static const struct attempt attempts[] = {
@@ -216,7 +270,8 @@ int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size
 	kf.atomic_cmpxchg = probe_atomic_cmpxchg();
 	kf.bpf_timer = btf__find_by_name_kind(btf, "bpf_timer", BTF_KIND_STRUCT) > 0;
 	for (size_t i = 0; i < NHOOKS; i++) {
-		arity[i] = tracepoint_arity(btf, hooks[i].tp);
+		arity[i] = hooks[i].classic ? classic_arity(fs, hooks[i].classic, hooks[i].tp)
+					    : tracepoint_arity(btf, hooks[i].tp);
 		if (arity[i] < 0 && hooks[i].need != HOOK_OPTIONAL) {
 			btf__free(btf);
 			return fail(err, errlen, TV_EXIT_PRIV,
@@ -302,6 +357,18 @@ int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size
 	return 0;
 }
 
+int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size_t errlen)
+{
+	bool mounted;
+	const char *fs = tracefs(&mounted);
+	int rc = load_and_attach(ld, cfg, fs, err, errlen);
+
+	/* attached tracepoints keep working without it: leave the system as it was */
+	if (mounted && umount2(fs, MNT_DETACH))
+		pr_debug("cannot unmount tracefs again: %s\n", strerror(errno));
+	return rc;
+}
+
 int loader_ringbuf_fd(const struct loader *ld)
 {
 	return bpf_map__fd(ld->skel->maps.events);
@@ -339,20 +406,6 @@ int loader_trace_tree(struct loader *ld, pid_t pid)
 		return e;
 	for_each_descendant(pid, trace_descendant, &w);
 	return w.err;
-}
-
-int loader_tls_ports(struct loader *ld, const uint16_t *ports, int n)
-{
-	for (int i = 0; i < n; i++) {
-		uint32_t key = ports[i];
-		uint8_t one = 1;
-		int e = bpf_map__update_elem(ld->skel->maps.tls_ports, &key, sizeof(key), &one, sizeof(one),
-					     BPF_ANY);
-
-		if (e)
-			return e;
-	}
-	return 0;
 }
 
 uint64_t loader_lost_total(const struct loader *ld)

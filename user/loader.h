@@ -33,9 +33,6 @@ int loader_ringbuf_fd(const struct loader *ld);
 /* Marks pid and its live descendants as traced; the kernel adds the ones
  * forked later. 0 or a negative errno. */
 int loader_trace_tree(struct loader *ld, pid_t pid);
-/* Marks ports as TLS: the first write of connections to them is handed over.
- * 0 or a negative errno. */
-int loader_tls_ports(struct loader *ld, const uint16_t *ports, int n);
 /* Records the kernel failed to reserve, since loading. */
 uint64_t loader_lost_total(const struct loader *ld);
 void loader_stop(struct loader *ld);

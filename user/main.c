@@ -21,6 +21,8 @@
 #include "tls_track.h"
 
 #define POLL_MS 100
+#define BUSY_RECORDS 1000 /* a batch this large: poll again after BUSY_POLL_MS */
+#define BUSY_POLL_MS 5
 #define COMMAND_GRACE_NS 1000000000ULL /* after COMMAND exits, wait this long for its closes */
 #define MAX_CONNS 65536
 
@@ -101,14 +103,21 @@ static int run_loop(struct run *r)
 	uint64_t start = clock_mono_now_ns(), cmd_done_at = 0;
 	uint64_t limit = r->cfg.duration_s > 0 ? (uint64_t)(r->cfg.duration_s * 1e9) : 0;
 
+	int timeout = POLL_MS;
+
 	for (;;) {
 		/* the kernel side wakes us only when the ring fills up: consume
-		 * after every poll, also when it timed out */
-		int n = ring_buffer__poll(r->rb, POLL_MS);
+		 * after every poll, also when it timed out; after a large batch
+		 * come back soon, before the ring can fill */
+		int n = ring_buffer__poll(r->rb, timeout);
 		uint64_t now = clock_mono_now_ns();
 
-		if (n >= 0 || n == -EINTR)
-			n = ring_buffer__consume(r->rb);
+		if (n >= 0 || n == -EINTR) {
+			int more = ring_buffer__consume(r->rb);
+
+			n = more < 0 ? more : (n > 0 ? n : 0) + more;
+			timeout = n > BUSY_RECORDS ? BUSY_POLL_MS : POLL_MS;
+		}
 		if (n < 0 && n != -EINTR) {
 			pr_warn("reading the ring buffer failed: %s\n", strerror(-n));
 			return TV_EXIT_RUNTIME;
@@ -234,18 +243,6 @@ int main(int argc, char **argv)
 
 		if (e) {
 			fprintf(stderr, "tcpvitals: cannot mark process %d as traced: %s\n", pid, strerror(-e));
-			rc = TV_EXIT_RUNTIME;
-			goto out;
-		}
-	}
-	if (r.tls) {
-		int e = loader_tls_ports(&r.ld, tls_default_ports, tls_default_nports);
-
-		if (!e)
-			e = loader_tls_ports(&r.ld, r.cfg.tls_ports, r.cfg.ntls_ports);
-		if (e) {
-			fprintf(stderr, "tcpvitals: cannot mark the TLS ports for ClientHello capture: %s\n",
-				strerror(-e));
 			rc = TV_EXIT_RUNTIME;
 			goto out;
 		}

@@ -42,9 +42,14 @@ static int64_t mono_ms(void)
 	return (int64_t)(clock_mono_now_ns() / 1000000);
 }
 
-static void port_set(struct tls_track *tt, uint16_t p)
+void tls_port_bits(uint8_t bits[65536 / 8], const uint16_t *extra, int nextra)
 {
-	tt->ports[p / 8] |= (uint8_t)(1 << (p % 8));
+	memset(bits, 0, 65536 / 8);
+	for (int i = 0; i < tls_default_nports + nextra; i++) {
+		uint16_t p = i < tls_default_nports ? tls_default_ports[i] : extra[i - tls_default_nports];
+
+		bits[p / 8] |= (uint8_t)(1 << (p % 8));
+	}
 }
 
 bool tls_track_port(const struct tls_track *tt, uint16_t p)
@@ -70,10 +75,7 @@ int tls_track_new(struct tls_track **out, const struct tls_track_options *opt, c
 	co = (struct tls_options){ .ca_file = opt->ca_file, .timeout_ms = opt->timeout_ms,
 				   .workers = opt->workers ? opt->workers : DEFAULT_WORKERS,
 				   .queue = opt->queue ? opt->queue : DEFAULT_QUEUE };
-	for (int i = 0; i < tls_default_nports; i++)
-		port_set(tt, tls_default_ports[i]);
-	for (int i = 0; i < opt->nextra_ports; i++)
-		port_set(tt, opt->extra_ports[i]);
+	tls_port_bits(tt->ports, opt->extra_ports, opt->nextra_ports);
 	if (stat("/proc/self/ns/net", &st) == 0)
 		tt->own_netns = (uint32_t)st.st_ino;
 	rc = tls_checker_new(&tt->tc, &co, err, errlen);

@@ -15,6 +15,10 @@
 extern const uint16_t tls_default_ports[];
 extern const int tls_default_nports;
 
+/* The TLS ports, default and extra, one bit each: the kernel side's and the
+ * tracker's set, built in one place. */
+void tls_port_bits(uint8_t bits[65536 / 8], const uint16_t *extra, int nextra);
+
 struct tls_track_options {
 	const uint16_t *extra_ports; /* TLS ports besides the default ones (--tls-port) */
 	int nextra_ports;

@@ -50,7 +50,6 @@ int main(void)
 {
 	struct tcpvitals_bpf skel = { 0 }; /* never loaded: the map calls are wrapped */
 	struct loader ld = { .skel = &skel };
-	uint16_t ports[3] = { 443, 8443, 993 };
 	struct tls_options opt = { .timeout_ms = 100, .workers = 4, .queue = 8 };
 	struct tls_checker *tc;
 	char err[256];
@@ -59,9 +58,6 @@ int main(void)
 	map_updates = 0;
 	fail_map_update_at = 0;
 	CHECK(loader_trace_tree(&ld, getpid()) == -E2BIG, "a refused --pid seed is an error, not silence");
-	map_updates = 0;
-	fail_map_update_at = 2;
-	CHECK(loader_tls_ports(&ld, ports, 3) == -E2BIG, "a refused TLS port is an error, not silence");
 
 	thread_starts = 0;
 	fail_thread_mask = 0xf;

@@ -1,14 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Baseline for tools/bench.sh: an empty program on the receive-path tracepoint,
- * measured in the same run as tcpvitals' own. */
+/* Baselines for tools/bench.py: an empty tp_btf program on every tracepoint
+ * tcpvitals uses, measured in the same run as tcpvitals' own programs. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(empty_tcp_probe, struct sock *sk, struct sk_buff *skb)
-{
-	return 0;
-}
+#define EMPTY(tp)                                  \
+	SEC("tp_btf/" #tp) int empty_##tp(void *ctx) \
+	{                                          \
+		return 0;                          \
+	}
+
+EMPTY(tcp_probe)
+EMPTY(tcp_retransmit_skb)
+EMPTY(tcp_retransmit_synack)
+EMPTY(inet_sock_set_state)
+EMPTY(tcp_destroy_sock)
+EMPTY(tcp_send_reset)
+EMPTY(tcp_receive_reset)
+EMPTY(kfree_skb)
+EMPTY(sock_send_length)
+EMPTY(sock_recv_length)
+EMPTY(tcp_sendmsg_locked)

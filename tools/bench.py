@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""tcpvitals benchmarks (root; loopback in a namespace of their own only).
+
+Writes build/bench/results.json; tools/bench_table.py turns it into the README's
+table. Sections (BENCH_ONLY=name,name to run some):
+
+  hooks       every hook's run time per event over an empty program on the same
+              tracepoint, and how often it fires, under each load (BPF statistics on)
+  throughput  loopback iperf3, bulk and small messages (-l 64, Nagle off): traced /
+              untraced for tcpvitals, tcplife, tcpstates and dumpcap (snaplen 128), the
+              median of interleaved rounds with the spread (BPF statistics off)
+  churn       a C client opening and closing connections as fast as it can: the rate
+              traced / untraced (statistics off), every close delivered and nothing
+              lost, CPU per connection = the tool's user+system time plus its programs'
+              run time (statistics on)
+  memory      the collector's peak RSS after churns of two sizes
+
+Knobs: BENCH_SECONDS (one run, default 3), BENCH_ROUNDS (default 7).
+"""
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), ".."))
+TV = os.path.join(ROOT, "build/tcpvitals")
+BENCH = os.path.join(ROOT, "build/bench")
+SECS = float(os.environ.get("BENCH_SECONDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
+NS = "tvbench%d" % os.getpid()
+SHM = tempfile.mkdtemp(prefix="tvbench.", dir="/dev/shm")
+IPERF_PORT, CHURN_PORT = 5201, 9500
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def run(*cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def ns(*cmd):
+    return ["ip", "netns", "exec", NS, *cmd]
+
+
+def wait_for(cond, what, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def listening(port):
+    out = subprocess.run(ns("ss", "-Htln", "sport = :%d" % port), capture_output=True, text=True).stdout
+    return bool(out.strip())
+
+
+def cpu_s(pid):
+    """user+system seconds of a process (all its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def vm_hwm_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+
+
+def bpf_stats(enabled):
+    run("sysctl", "-qw", "kernel.bpf_stats_enabled=%d" % int(enabled))
+
+
+def progs():
+    """{id: (name, run_time_ns, run_cnt)} of every loaded BPF program."""
+    out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True, check=True).stdout
+    return {p["id"]: (p.get("name", ""), p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in json.loads(out)}
+
+
+# ---- the tools compared ----
+
+class Tool:
+    """A tracer started for a run and stopped after it; its output lands in SHM."""
+
+    def __init__(self, name):
+        self.name, self.proc, self.out, self.prog_ids = name, None, None, set()
+
+    def argv(self):
+        raise NotImplementedError
+
+    def ready(self):
+        return True
+
+    def start(self):
+        before = set(progs())
+        self.out = os.path.join(SHM, self.name.replace(" ", "_") + ".out")
+        self.proc = subprocess.Popen(self.argv(), stdout=open(self.out, "w"), stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.proc.poll() is not None or self.ready(), self.name + " to start", 20)
+        if self.proc.poll() is not None:
+            raise RuntimeError(self.name + " exited at start")
+        time.sleep(0.3)
+        self.prog_ids = set(progs()) - before
+
+    def stop(self):
+        self.proc.send_signal(2)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def text(self):
+        with open(self.out, errors="replace") as f:
+            return f.read()
+
+
+class Tcpvitals(Tool):
+    def __init__(self, *args):
+        super().__init__("tcpvitals " + " ".join(args))
+        self.args = list(args)
+
+    def argv(self):
+        return [TV, *self.args]
+
+    def ready(self):
+        return os.path.getsize(self.out) > 0
+
+    def closes_and_lost(self):
+        closes = lost = 0
+        with open(self.out) as f:
+            for line in f:
+                if '"type":"close"' in line:
+                    closes += 1
+                elif '"type":"stop"' in line:
+                    lost = json.loads(line)["lost"]
+        return closes, lost
+
+
+class LibbpfTool(Tool):
+    def argv(self):
+        return ["stdbuf", "-oL", self.name]  # line-buffered, as on a terminal
+
+    def ready(self):
+        return os.path.getsize(self.out) > 0  # the header line
+
+
+class Dumpcap(Tool):
+    def __init__(self):
+        super().__init__("dumpcap")
+
+    def argv(self):
+        return ns("dumpcap", "-q", "-i", "lo", "-s", "128", "-w", os.path.join(SHM, "cap.pcapng"))
+
+    def ready(self):
+        return os.path.exists(os.path.join(SHM, "cap.pcapng"))
+
+    def stop(self):
+        super().stop()
+        try:
+            os.unlink(os.path.join(SHM, "cap.pcapng"))
+        except FileNotFoundError:
+            pass
+
+
+def compared_tools():
+    return [Tcpvitals("--json"), LibbpfTool("tcplife"), LibbpfTool("tcpstates"), Dumpcap()]
+
+
+# ---- loads ----
+
+def iperf(*opts):
+    for _ in range(3):  # the server may still be finishing the previous test
+        r = subprocess.run(ns("iperf3", "-c", "127.0.0.1", "-p", str(IPERF_PORT), "-t", str(SECS), "-J", *opts),
+                           capture_output=True, text=True)
+        try:
+            return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"]
+        except (ValueError, KeyError):
+            time.sleep(0.5)
+    raise RuntimeError("iperf3 failed")
+
+
+def churn(seconds=None):
+    out = subprocess.run(ns(os.path.join(BENCH, "churn"), "client", "127.0.0.1", str(CHURN_PORT),
+                            str(seconds or SECS)), capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]) / float(out[1]), int(out[0])
+
+
+LOADS = {
+    "bulk": lambda: iperf(),
+    "small": lambda: iperf("-l", "64", "-N"),
+    "churn": lambda: churn()[0],
+}
+
+
+def settle():
+    """Lets TIME_WAIT sockets from the last churn age past tcp_tw_reuse's second."""
+    time.sleep(1.2)
+
+
+# ---- sections ----
+
+HOOK_PROGS = {  # tcpvitals' tp_btf program -> its tracepoint
+    "btf_rcv_segment": "tcp_probe", "btf_retransmit_err": "tcp_retransmit_skb",
+    "btf_retransmit": "tcp_retransmit_skb", "btf_retransmit_synack": "tcp_retransmit_synack",
+    "btf_state": "inet_sock_set_state", "start_flusher": "inet_sock_set_state",
+    "btf_destroy": "tcp_destroy_sock", "btf_send_reset_reason": "tcp_send_reset",
+    "btf_send_reset": "tcp_send_reset", "btf_receive_reset": "tcp_receive_reset",
+    "btf_drop_rxsk": "kfree_skb", "btf_drop_reason": "kfree_skb", "btf_drop": "kfree_skb",
+    "btf_send_length": "sock_send_length", "btf_recv_length": "sock_recv_length",
+    "btf_sendmsg": "tcp_sendmsg_locked",
+}
+
+
+def section_hooks():
+    """Per hook and load: runs per second, ns per run, ns per run over an empty program."""
+    bpf_stats(True)
+    tv = Tcpvitals("--json")
+    tv.start()
+    empty = subprocess.Popen([os.path.join(BENCH, "attach_empty"), os.path.join(BENCH, "empty.bpf.o")],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    if empty.stdout.readline().strip() != "ready":
+        raise RuntimeError("attach_empty failed")
+    results = []
+    try:
+        for load, fn in LOADS.items():
+            settle()
+            before = progs()
+            t0 = time.monotonic()
+            fn()
+            elapsed = time.monotonic() - t0
+            after = progs()
+            delta = {}
+            for pid, (name, rt, rc) in after.items():
+                b = before.get(pid, (name, 0, 0))
+                delta[name] = (rt - b[1], rc - b[2])
+            for prog, tp in HOOK_PROGS.items():
+                if prog not in delta:
+                    continue
+                rt, rc = delta[prog]
+                ert, erc = delta.get("empty_" + tp, (0, 0))
+                ns_run = rt / rc if rc else None
+                empty_ns = ert / erc if erc else None
+                results.append({
+                    "load": load, "hook": tp, "program": prog, "runs": rc, "runs_per_s": rc / elapsed,
+                    "ns_per_run": ns_run, "empty_ns_per_run": empty_ns,
+                    "added_ns": ns_run - empty_ns if ns_run is not None and empty_ns is not None else None,
+                    "added_ms_per_s": (rt - ert * rc / erc if erc else rt) / elapsed / 1e6 if rc else 0.0,
+                })
+                log("hooks %-6s %-22s %10.0f runs/s %8s ns/run, empty %8s, added %8s" % (
+                    load, prog, rc / elapsed, fmt(ns_run), fmt(empty_ns), fmt(results[-1]["added_ns"])))
+    finally:
+        empty.stdin.close()
+        empty.wait()
+        tv.stop()
+        bpf_stats(False)
+    return results
+
+
+def fmt(v):
+    return "-" if v is None else "%.1f" % v
+
+
+def ratio_rounds(tool, load):
+    """Interleaved pairs of untraced and traced runs; the pair's order alternates."""
+    ratios, rates = [], []
+    for r in range(ROUNDS):
+        pair = {}
+        for traced in ((False, True) if r % 2 == 0 else (True, False)):
+            if load == "churn":
+                settle()
+            if traced:
+                tool.start()
+            try:
+                pair[traced] = LOADS[load]()
+            finally:
+                if traced:
+                    tool.stop()
+        ratios.append(pair[True] / pair[False])
+        rates.append(pair[False])
+    return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios),
+            "rounds": ratios, "untraced_median": statistics.median(rates)}
+
+
+def section_throughput():
+    bpf_stats(False)
+    res = {}
+    for load in ("small", "bulk"):
+        res[load] = {}
+        for tool in compared_tools():
+            res[load][tool.name] = ratio_rounds(tool, load)
+            r = res[load][tool.name]
+            log("throughput %-5s %-16s traced/untraced median %.3f (%.3f to %.3f), untraced %.2f Gbit/s" % (
+                load, tool.name, r["median"], r["min"], r["max"], r["untraced_median"] / 1e9))
+    return res
+
+
+def section_churn():
+    bpf_stats(False)
+    res = {"tools": {}}
+    for tool in compared_tools():
+        r = ratio_rounds(tool, "churn")
+        res["tools"][tool.name] = {"rate": r}
+        log("churn %-16s rate traced/untraced median %.3f (%.3f to %.3f), untraced %.0f/s" % (
+            tool.name, r["median"], r["min"], r["max"], r["untraced_median"]))
+    # CPU per connection, statistics on: the tool's process plus its programs' run time
+    bpf_stats(True)
+    try:
+        for tool in compared_tools():
+            settle()
+            tool.start()
+            c0, p0 = cpu_s(tool.proc.pid), progs()
+            rate, conns = churn()
+            time.sleep(1)  # the tool catches up with the records
+            c1, p1 = cpu_s(tool.proc.pid), progs()
+            bpf_ns = sum(p1[i][1] - p0.get(i, p1[i])[1] for i in tool.prog_ids if i in p1)
+            if isinstance(tool, Dumpcap):
+                bpf_ns = 0
+            tool.stop()
+            entry = res["tools"][tool.name]
+            entry.update({"connections": conns, "process_ms": (c1 - c0) * 1e3, "bpf_ms": bpf_ns / 1e6,
+                          "cpu_us_per_conn": ((c1 - c0) * 1e9 + bpf_ns) / conns / 1e3})
+            if isinstance(tool, Tcpvitals):
+                entry["closes"], entry["lost"] = tool.closes_and_lost()
+                entry["sockets"] = 2 * conns
+            log("churn %-16s %d connections: process %.0f ms, BPF %.0f ms, %.1f us CPU per connection%s" % (
+                tool.name, conns, entry["process_ms"], entry["bpf_ms"], entry["cpu_us_per_conn"],
+                ", %d closes for %d sockets, %d lost" % (entry["closes"], entry["sockets"], entry["lost"])
+                if "closes" in entry else ""))
+    finally:
+        bpf_stats(False)
+    return res
+
+
+def section_memory():
+    res = {}
+    for seconds in (SECS, SECS * 4):
+        settle()
+        tool = Tcpvitals("--json")
+        tool.start()
+        rate, conns = churn(seconds)
+        time.sleep(1)
+        res[str(conns)] = vm_hwm_kb(tool.proc.pid)
+        tool.stop()
+        log("memory: VmHWM %d kB after %d connections" % (res[str(conns)], conns))
+    return res
+
+
+SECTIONS = {"hooks": section_hooks, "throughput": section_throughput, "churn": section_churn,
+            "memory": section_memory}
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (BPF, namespaces); try sudo make bench")
+    if not os.path.isdir("/sys/kernel/tracing/events"):
+        run("mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing")  # libbpf-tools need it
+    path = os.path.join(BENCH, "results.json")
+    results = {}
+    if ONLY and os.path.exists(path):
+        with open(path) as f:
+            results = json.load(f)  # keep the other sections of the last full run
+    results.update({"date": time.strftime("%Y-%m-%d"), "kernel": platform.release(), "cpus": os.cpu_count(),
+                    "seconds": SECS, "rounds": ROUNDS})
+    run("ip", "netns", "add", NS)
+    servers = []
+    try:
+        run(*ns("ip", "link", "set", "lo", "mtu", "1500", "up"))
+        run(*ns("sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1", "net.ipv4.ip_local_port_range=1024 65535"))
+        servers.append(subprocess.Popen(ns("iperf3", "-s", "-p", str(IPERF_PORT)), stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL))
+        servers.append(subprocess.Popen(ns(os.path.join(BENCH, "churn"), "server", "127.0.0.1", str(CHURN_PORT))))
+        wait_for(lambda: listening(IPERF_PORT) and listening(CHURN_PORT), "the servers")
+        for name, fn in SECTIONS.items():
+            if not ONLY or name in ONLY:
+                log("## " + name)
+                results[name] = fn()
+    finally:
+        bpf_stats(False)
+        for s in servers:
+            s.kill()
+            s.wait()
+        subprocess.run(["ip", "netns", "del", NS])
+        subprocess.run(["rm", "-rf", SHM])
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1)
+    log("results: " + path)
+
+
+if __name__ == "__main__":
+    main()

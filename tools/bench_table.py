@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Turns build/bench/results.json (tools/bench.py) into the README's performance
+tables: prints Markdown, or with --readme FILE rewrites the block between
+<!-- bench:begin --> and <!-- bench:end --> in FILE."""
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), ".."))
+
+
+def num(v, f="%.1f"):
+    return "-" if v is None else f % v
+
+
+def spread(r, f="%.3f"):
+    return "**%s** (%s to %s)" % (f % r["median"], f % r["min"], f % r["max"])
+
+
+def hooks_table(rows):
+    loads = ["bulk", "small", "churn"]
+    progs = []
+    for r in rows:
+        if r["program"] not in progs:
+            progs.append(r["program"])
+    by = {(r["program"], r["load"]): r for r in rows}
+    out = ["| program (tracepoint) | " + " | ".join("%s: runs/s, ns over empty" % l for l in loads) + " |",
+           "|---|" + "---|" * len(loads)]
+    for p in progs:
+        tp = next(r["hook"] for r in rows if r["program"] == p)
+        cells = []
+        for l in loads:
+            r = by.get((p, l))
+            if not r or not r["runs"]:
+                cells.append("0")
+            else:
+                cells.append("%s, %s" % (num(r["runs_per_s"], "%.0f"), num(r["added_ns"], "%+.0f")))
+        out.append("| `%s` (`%s`) | %s |" % (p, tp, " | ".join(cells)))
+    return out
+
+
+def render(res):
+    out = ["Measured by `sudo make bench` (`tools/bench.py`) on %s, kernel %s, %d CPUs, %s; "
+           "%d rounds of %.0f s. The figures below come from `build/bench/results.json` through "
+           "`tools/bench_table.py`." % (res["date"], res["kernel"], res["cpus"],
+                                         "the development VM", res["rounds"], res["seconds"]), ""]
+    if "hooks" in res:
+        out += ["**Every hook**, BPF statistics on, tcpvitals `--json` and an empty program on each of its "
+                "tracepoints attached together; loads: bulk and small-message (`-l 64`, Nagle off) "
+                "`iperf3`, and the churn client. ns over empty is the program's run time per run minus "
+                "the empty program's.", ""]
+        out += hooks_table(res["hooks"]) + [""]
+    if "throughput" in res:
+        t = res["throughput"]
+        tools = list(t["small"].keys())
+        out += ["**Loopback throughput**, traced / untraced, median of interleaved rounds (range), "
+                "BPF statistics off; untraced: small %.2f Gbit/s, bulk %.1f Gbit/s." % (
+                    t["small"][tools[0]]["untraced_median"] / 1e9, t["bulk"][tools[0]]["untraced_median"] / 1e9),
+                "", "| tool | small messages | bulk |", "|---|---|---|"]
+        for tool in tools:
+            out.append("| %s | %s | %s |" % (tool, spread(t["small"][tool]), spread(t["bulk"][tool])))
+        out.append("")
+    if "churn" in res:
+        c = res["churn"]["tools"]
+        first = next(iter(c.values()))
+        out += ["**Connection churn** (one C client, `tools/bench/churn.c`; untraced %.0f connections/s): the "
+                "rate traced / untraced (statistics off), and CPU per connection: the tool's user+system "
+                "time plus its BPF programs' run time (statistics on)." % first["rate"]["untraced_median"],
+                "", "| tool | rate, traced / untraced | CPU per connection | |", "|---|---|---|---|"]
+        for tool, e in c.items():
+            extra = ""
+            if "closes" in e:
+                extra = "%d close records for %d sockets, %d lost" % (e["closes"], e["sockets"], e["lost"])
+            out.append("| %s | %s | %s us (process %.0f ms + BPF %.0f ms, %d connections) | %s |" % (
+                tool, spread(e["rate"]), num(e.get("cpu_us_per_conn")), e.get("process_ms", 0),
+                e.get("bpf_ms", 0), e.get("connections", 0), extra))
+        out.append("")
+    if "memory" in res:
+        out += ["**Collector memory**: VmHWM " + ", ".join(
+            "%d kB after %s connections" % (kb, n) for n, kb in res["memory"].items()) + ".", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main():
+    with open(os.path.join(ROOT, "build/bench/results.json")) as f:
+        text = render(json.load(f))
+    if len(sys.argv) == 3 and sys.argv[1] == "--readme":
+        with open(sys.argv[2]) as f:
+            readme = f.read()
+        new, n = re.subn(r"(<!-- bench:begin -->\n).*?(<!-- bench:end -->)",
+                         lambda m: m.group(1) + text + m.group(2), readme, flags=re.S)
+        if n != 1:
+            sys.exit("bench_table: no <!-- bench:begin --> ... <!-- bench:end --> block in " + sys.argv[2])
+        with open(sys.argv[2], "w") as f:
+            f.write(new)
+    else:
+        sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -26,7 +26,7 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps vmlinux test unit integration run demo install clean bench fuzz
+.PHONY: all deps vmlinux test unit integration run demo install clean bench bench-readme fuzz
 all: $(BUILD)/tcpvitals
 
 # Installs missing build and test dependencies on Debian/Ubuntu (needs root).
@@ -92,8 +92,14 @@ run: $(BUILD)/tcpvitals
 demo: $(BUILD)/tcpvitals
 	$(Q)bash tools/demo.sh
 
-bench: $(BUILD)/tcpvitals $(BUILD)/bench/attach_empty
-	$(Q)bash tools/bench.sh
+# Benchmarks (root): results in build/bench/results.json; `make bench-readme`
+# writes their table into README.md. Needs libbpf-tools and dumpcap (tshark).
+bench: $(BUILD)/tcpvitals $(BUILD)/bench/attach_empty $(BUILD)/bench/churn
+	$(Q)python3 tools/bench.py
+	$(Q)python3 tools/bench_table.py
+
+bench-readme:
+	$(Q)python3 tools/bench_table.py --readme README.md
 
 install: $(BUILD)/tcpvitals
 	install -D -m 0755 $(BUILD)/tcpvitals $(DESTDIR)/usr/local/sbin/tcpvitals

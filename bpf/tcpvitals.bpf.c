@@ -62,7 +62,7 @@ struct burst {
 /* Per-connection state; zeroed on creation, filled on first sight. */
 struct conn_state {
 	struct tv_conn conn; /* conn.cookie != 0 once initialised */
-	__u64 start_ns;
+	struct tv_history hist; /* what the close, or an announcement, carries */
 	__u32 last_total_retrans;
 	__u32 ofo;
 	__u32 dup;
@@ -71,7 +71,7 @@ struct conn_state {
 	__u32 rto_events;
 	__u16 resets_sent;
 	__u16 resets_received;
-	__u8 established;
+	__u8 announced; /* a TV_REC_CONN went out: state changes now go live */
 	__u8 last_state;
 	__u8 closer; /* enum tv_closer: who sent the first FIN */
 	__u8 first_write_seen;
@@ -381,7 +381,7 @@ static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typ
 	conn_fill(&st->conn, &sk->__sk_common, typed);
 	st->conn.cookie = cookie_of(sk, typed);
 	st->conn.dir = dir;
-	st->start_ns = now;
+	st->hist.start_ns = now;
 	/* by probe read: sk may come from skb->sk, which the verifier will not
 	 * convert to a tcp_sock; this runs once per connection */
 	st->last_total_retrans = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
@@ -436,6 +436,48 @@ static __always_inline void *rec_reserve(__u32 size, __u16 type, __u64 ts, __u32
 	h->ts_ns = ts;
 	*(struct tv_conn *)(h + 1) = *c;
 	return h;
+}
+
+/* ---- a connection's history, and its announcement ---- */
+
+static __always_inline void history_add(struct tv_history *h, __u64 now, __u8 old, __u8 new)
+{
+	__u32 i = h->ntrans;
+
+	if (i < TV_MAX_TRANSITIONS) {
+		h->ntrans++;
+	} else { /* keep the first ones and the latest */
+		i = TV_MAX_TRANSITIONS - 1;
+		h->dropped++;
+	}
+	i &= TV_MAX_TRANSITIONS - 1;
+	h->trans[i].ts_ns = now;
+	h->trans[i].old_state = old;
+	h->trans[i].new_state = new;
+}
+
+/* Before a connection's first live record: its history so far. */
+static __always_inline void conn_announce(struct conn_state *st)
+{
+	struct tv_rec_conn *r;
+
+	if (st->announced || st->dead)
+		return;
+	r = rec_reserve(sizeof(*r), TV_REC_CONN, bpf_ktime_get_ns(), 1, &st->conn);
+	if (!r)
+		return; /* lost, and counted: the close will carry the history */
+	r->hist = st->hist;
+	rec_submit(r);
+	st->announced = 1;
+}
+
+/* An outgoing connection to a TLS port is announced once established: the
+ * collector checks its server even if it never writes a ClientHello. */
+static __always_inline bool live_from_start(const struct conn_state *st)
+{
+	__u16 port = st->conn.dport;
+
+	return tls_capture && st->conn.dir == TV_DIR_OUT && (tls_port_bits[port >> 3] & (1 << (port & 7)));
 }
 
 static __always_inline void burst_write(const struct burst *b, const struct tv_conn *c)
@@ -545,6 +587,7 @@ static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 k
 
 	if (st->dead)
 		goto alone;
+	conn_announce(st);
 	e = bpf_map_lookup_elem(&bursts, &cookie);
 	if (!e) {
 		bpf_map_update_elem(&bursts, &cookie, &zero_entry, BPF_NOEXIST);
@@ -585,7 +628,8 @@ alone:
 static __always_inline int on_state(struct sock *sk, int old, int new, bool typed)
 {
 	struct conn_state *st;
-	struct tcp_sock *tp;
+	struct tcp_sock *tp = NULL;
+	bool opened;
 	__u64 now;
 	__u8 dir;
 
@@ -602,31 +646,37 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 	if (new == TCP_SYN_SENT)
 		owner_capture(st);
 	burst_flush(st);
-
-	struct tv_rec_state *r = rec_reserve(sizeof(*r), TV_REC_STATE, now, 1, &st->conn);
-	if (r) {
-		r->old_state = old;
-		r->new_state = new;
-		__builtin_memset(r->_pad, 0, sizeof(r->_pad));
-		rec_submit(r);
-	}
-
-	if (new == TCP_ESTABLISHED && !st->established) {
-		struct tv_rec_open *o;
-
-		tp = tcp_of(sk, typed);
-		if (!tp)
-			return 0;
-		st->established = 1;
-		o = rec_reserve(sizeof(*o), TV_REC_OPEN, now, 1, &st->conn);
-		if (!o)
-			return 0;
+	history_add(&st->hist, now, old, new);
+	opened = new == TCP_ESTABLISHED && !st->hist.established && (tp = tcp_of(sk, typed));
+	if (opened) {
+		st->hist.established = 1;
 		/* passive side: the SYN-ACK to ACK time is the child's first RTT sample */
-		o->handshake_us = st->conn.dir == TV_DIR_OUT ? (now - st->start_ns) / 1000
-							     : RD(typed, tp, srtt_us) >> 3;
-		o->syn_retrans = RD(typed, tp, total_retrans);
-		rec_submit(o);
-	} else if (old == TCP_ESTABLISHED && new == TCP_FIN_WAIT1) {
+		st->hist.handshake_us = st->conn.dir == TV_DIR_OUT ? (now - st->hist.start_ns) / 1000
+								   : RD(typed, tp, srtt_us) >> 3;
+		st->hist.syn_retrans = RD(typed, tp, total_retrans);
+	}
+	if (st->announced) {
+		struct tv_rec_state *r = rec_reserve(sizeof(*r), TV_REC_STATE, now, 1, &st->conn);
+
+		if (r) {
+			r->old_state = old;
+			r->new_state = new;
+			__builtin_memset(r->_pad, 0, sizeof(r->_pad));
+			rec_submit(r);
+		}
+		if (opened) {
+			struct tv_rec_open *o = rec_reserve(sizeof(*o), TV_REC_OPEN, now, 1, &st->conn);
+
+			if (o) {
+				o->handshake_us = st->hist.handshake_us;
+				o->syn_retrans = st->hist.syn_retrans;
+				rec_submit(o);
+			}
+		}
+	} else if (opened && live_from_start(st)) {
+		conn_announce(st);
+	}
+	if (old == TCP_ESTABLISHED && new == TCP_FIN_WAIT1) {
 		st->closer = TV_CLOSER_LOCAL;
 	} else if (old == TCP_ESTABLISHED && new == TCP_CLOSE_WAIT) {
 		st->closer = TV_CLOSER_REMOTE;
@@ -656,7 +706,6 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	r = rec_reserve(sizeof(*r), TV_REC_CLOSE, bpf_ktime_get_ns(), 1, &st->conn);
 	if (!r)
 		goto out;
-	r->start_ns = st->start_ns;
 	r->bytes_sent = bpf_core_field_exists(tp->bytes_sent) ? RD(typed, tp, bytes_sent) : 0;
 	r->bytes_acked = RD(typed, tp, bytes_acked);
 	r->bytes_received = RD(typed, tp, bytes_received);
@@ -674,9 +723,10 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	r->resets_sent = st->resets_sent;
 	r->resets_received = st->resets_received;
 	r->last_state = st->last_state ? st->last_state : sk_state(sk, typed);
-	r->established = st->established;
 	r->closer = st->closer;
+	r->announced = st->announced;
 	__builtin_memset(r->_pad, 0, sizeof(r->_pad));
+	r->hist = st->hist;
 	rec_submit(r);
 out:
 	state_bury(sk, st, typed);
@@ -873,6 +923,7 @@ static __always_inline int on_reset(struct sock *sk, __u8 side, __u32 reason, bo
 	else
 		st->resets_received++;
 	burst_flush(st);
+	conn_announce(st);
 	r = rec_reserve(sizeof(*r), TV_REC_RESET, now, 1, &st->conn);
 	if (!r)
 		return 0;
@@ -910,6 +961,12 @@ static __always_inline bool drop_reason_counts(__u32 reason)
 	/* SKB_CONSUMED goes to consume_skb from 6.0 on; older kernels pass it here */
 	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+		return false;
+	/* a queue emptied as its socket goes (the reason came with the kernel's
+	 * skb_queue_purge_reason()), e.g. the peer's FIN the application never
+	 * read: housekeeping, not loss */
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
 		return false;
 	return reason != 0; /* SKB_NOT_DROPPED_YET */
 }
@@ -1024,6 +1081,7 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 	} else {
 		return 0; /* kernel-internal writes (sendfile, splice): no user buffer */
 	}
+	conn_announce(st);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		lost_inc();

@@ -28,6 +28,7 @@ enum tv_rec_type {
 	TV_REC_DROP = 8,
 	TV_REC_CLOSE = 9,
 	TV_REC_TLS_HELLO = 10,
+	TV_REC_CONN = 11, /* a connection's history, before its first live record */
 	TV_REC_TYPE_MAX, /* first unused number */
 };
 
@@ -89,6 +90,42 @@ struct tv_conn {
 	char comm[TV_COMM_LEN];
 };
 _Static_assert(sizeof(struct tv_conn) == 72, "tv_conn size");
+
+/*
+ * What the kernel keeps of a connection's life in its storage. A healthy
+ * connection crosses the ring buffer once: its close carries this. A
+ * connection the collector must see while it is open (an anomaly, a reset,
+ * a TLS port) is announced first by a TV_REC_CONN carrying this; from then
+ * on its state changes come live.
+ */
+#define TV_MAX_TRANSITIONS 8
+
+struct tv_transition {
+	__u64 ts_ns;
+	__u8 old_state; /* kernel TCP_* numbers */
+	__u8 new_state;
+	__u8 _pad[6];
+};
+_Static_assert(sizeof(struct tv_transition) == 16, "tv_transition size");
+
+struct tv_history {
+	__u64 start_ns;     /* first sight of the connection (connect or accept) */
+	__u32 handshake_us; /* client: connect to established; server: the first RTT sample */
+	__u32 syn_retrans;  /* retransmitted segments when it was established */
+	__u8 established;   /* it reached ESTABLISHED */
+	__u8 ntrans;        /* entries in trans */
+	__u16 dropped;      /* transitions past TV_MAX_TRANSITIONS: the last entry is the latest */
+	__u32 _pad;
+	struct tv_transition trans[TV_MAX_TRANSITIONS];
+};
+_Static_assert(sizeof(struct tv_history) == 24 + 16 * TV_MAX_TRANSITIONS, "tv_history size");
+
+struct tv_rec_conn {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	struct tv_history hist;
+};
+_Static_assert(sizeof(struct tv_rec_conn) == 88 + sizeof(struct tv_history), "tv_rec_conn size");
 
 struct tv_rec_state {
 	struct tv_hdr hdr;
@@ -152,7 +189,6 @@ _Static_assert(sizeof(struct tv_rec_drop) == 96, "tv_rec_drop size");
 struct tv_rec_close {
 	struct tv_hdr hdr;
 	struct tv_conn conn;
-	__u64 start_ns; /* first sight of the connection (connect or accept) */
 	__u64 bytes_sent;
 	__u64 bytes_acked;
 	__u64 bytes_received;
@@ -170,10 +206,11 @@ struct tv_rec_close {
 	__u16 resets_received;
 	__u8 last_state; /* state before CLOSE */
 	__u8 closer;     /* enum tv_closer */
-	__u8 established;
+	__u8 announced;  /* a TV_REC_CONN went out: the collector has the history already */
 	__u8 _pad[5];
+	struct tv_history hist;
 };
-_Static_assert(sizeof(struct tv_rec_close) == 176, "tv_rec_close size");
+_Static_assert(sizeof(struct tv_rec_close) == 168 + sizeof(struct tv_history), "tv_rec_close size");
 
 /* The first bytes a client wrote on a new connection to a TLS port: enough
  * to reach the server_name extension behind a large key share. */

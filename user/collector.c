@@ -216,6 +216,9 @@ static void conn_end_build(const struct conn *c, bool evicted, struct conn_end *
 	e->closed = c->phase == CONN_CLOSED;
 	e->evicted = evicted;
 	e->tls = c->tls;
+	e->history_live = c->close.announced;
+	e->has_snapshot = !e->closed && c->has_snapshot;
+	e->snapshot = c->snapshot;
 	if (e->closed) {
 		int32_t rx = (int32_t)c->close.resets_received + c->add_resets_received;
 
@@ -426,6 +429,8 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 	case TV_REC_CLOSE:
 		c->close = r->close;
 		c->phase = CONN_CLOSED;
+		if (r->close.hist.start_ns && r->close.hist.start_ns < c->first_ts_ns)
+			c->first_ts_ns = r->close.hist.start_ns; /* the timeline starts at connect or accept */
 		dlink_remove(&c->hello);
 		hold_until(col, c, ts + TV_HOLD_NS);
 		break;
@@ -450,10 +455,16 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 	}
 }
 
+static void record_apply(struct collector *col, const union tv_record *r);
+
+static void apply_cb(void *col, const union tv_record *r)
+{
+	record_apply(col, r);
+}
+
 void collector_record(struct collector *col, const union tv_record *r)
 {
 	const struct tv_conn *id = &r->state.conn;
-	struct conn *c;
 
 	col->stats.records++;
 	if (!id->cookie) {
@@ -463,6 +474,22 @@ void collector_record(struct collector *col, const union tv_record *r)
 			col->out->ops->orphan(col->out, r);
 		return;
 	}
+	if (r->hdr.type == TV_REC_CONN) {
+		/* a connection the collector must see while open: its history so far
+		 * becomes the records it stands for, then records come live */
+		history_records(id, &r->announce.hist, apply_cb, col);
+		col->stats.unkept += r->announce.hist.dropped;
+		return;
+	}
+	record_apply(col, r); /* a healthy connection's close carries its history to the formats */
+}
+
+/* One record of a connection, from the kernel or from its history. */
+static void record_apply(struct collector *col, const union tv_record *r)
+{
+	const struct tv_conn *id = &r->state.conn;
+	struct conn *c;
+
 	c = conn_for(col, r);
 	if (!c)
 		return;
@@ -555,6 +582,26 @@ size_t collector_open_selected(const struct collector *col)
 	for (const struct conn *c = conn_table_oldest(&col->table); c; c = conn_table_next(&col->table, c))
 		n += c->sel == TV_SEL_YES && c->phase == CONN_OPEN;
 	return n;
+}
+
+void collector_socket(struct collector *col, const struct tv_conn *id, const struct sock_snapshot *snap,
+		      bool at_stop, uint64_t now_ns)
+{
+	struct conn *c = conn_table_get(&col->table, id->cookie);
+
+	if (!c) {
+		if (conn_table_full(&col->table))
+			return; /* a full table keeps the connections it traces */
+		c = conn_table_add(&col->table, id, now_ns);
+		if (!c)
+			return;
+	}
+	conn_learn(c, id);
+	conn_select(col, c);
+	if (at_stop && c->phase == CONN_OPEN) {
+		c->has_snapshot = true;
+		c->snapshot = *snap;
+	}
 }
 
 void collector_finish(struct collector *col)

@@ -52,6 +52,11 @@ void collector_tick(struct collector *col, uint64_t now_ns);
 int collector_tls_pending(const struct collector *col);
 /* Selected connections the kernel has not closed yet. */
 size_t collector_open_selected(const struct collector *col);
+/* A connection the kernel's socket table lists: at start (older than
+ * tracing: its direction and owner are kept for its records to come), or at
+ * stop (still open: snap is what the kernel says of it now). */
+void collector_socket(struct collector *col, const struct tv_conn *id, const struct sock_snapshot *snap,
+		      bool at_stop, uint64_t now_ns);
 /* Reports every connection left (closed ones as closed, the rest as still
  * open); call once at the end. */
 void collector_finish(struct collector *col);

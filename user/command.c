@@ -111,6 +111,17 @@ static pid_t parent_of(pid_t pid)
 	return ppid;
 }
 
+bool pid_descends_from(pid_t pid, pid_t root)
+{
+	int depth = 0;
+
+	/* the depth bound guards against a racing reparent loop */
+	for (pid_t p = pid; p > 1 && depth < 64; p = parent_of(p), depth++)
+		if (p == root)
+			return true;
+	return false;
+}
+
 void for_each_descendant(pid_t root, void (*fn)(pid_t, void *), void *arg)
 {
 	DIR *d = opendir("/proc");
@@ -119,18 +130,12 @@ void for_each_descendant(pid_t root, void (*fn)(pid_t, void *), void *arg)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		pid_t pid = (pid_t)atoi(de->d_name), p;
-		int depth;
+		pid_t pid = (pid_t)atoi(de->d_name);
 
 		if (pid <= 0 || pid == root)
 			continue;
-		/* walk up; the depth bound guards against a racing reparent loop */
-		for (p = parent_of(pid), depth = 0; p > 1 && depth < 64; p = parent_of(p), depth++) {
-			if (p == root) {
-				fn(pid, arg);
-				break;
-			}
-		}
+		if (pid_descends_from(pid, root))
+			fn(pid, arg);
 	}
 	closedir(d);
 }

@@ -26,6 +26,8 @@ void command_wait(struct command *cmd);
 /* The shell's convention: the exit status, or 128 + signal. */
 int command_exit_code(const struct command *cmd);
 
+/* Whether pid is root or one of its live descendants, from /proc. */
+bool pid_descends_from(pid_t pid, pid_t root);
 /* Calls fn for every live descendant of pid, from /proc. */
 void for_each_descendant(pid_t pid, void (*fn)(pid_t, void *), void *arg);
 

@@ -51,6 +51,8 @@ struct conn {
 	uint64_t hello_deadline_ns; /* a TLS port: checked without a ClientHello after this */
 	struct tls_waiter tls_waiter;
 	struct tls_summary tls;
+	bool has_snapshot;        /* the socket table's view when tracing stopped */
+	struct sock_snapshot snapshot;
 	/* list memberships */
 	struct dlink age;   /* the table's age order */
 	struct dlink hello; /* the collector's ClientHello waits */

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "names.h"
 #include "output.h"
+#include "sockets.h"
 #include "tls_track.h"
 
 #define POLL_MS 100
@@ -160,6 +161,44 @@ static void wait_tls_checks(struct run *r)
 	}
 }
 
+/* Whether pid is traced: a --pid process, COMMAND, or a descendant of one. */
+static bool pid_traced(const struct run *r, pid_t pid)
+{
+	for (int i = 0; i < r->cfg.npids; i++)
+		if (pid_descends_from(pid, r->cfg.pids[i]))
+			return true;
+	return r->have_cmd && pid_descends_from(pid, r->cmd.pid);
+}
+
+struct socket_walk {
+	struct run *r;
+	bool at_stop;
+	uint64_t now;
+};
+
+static void on_open_socket(void *arg, const struct open_sock *s)
+{
+	struct socket_walk *w = arg;
+	struct tv_conn id = s->id;
+
+	if ((id.owner_flags & TV_OWNER_KNOWN) && pid_traced(w->r, (pid_t)id.pid))
+		id.owner_flags |= TV_OWNER_MATCH;
+	collector_socket(&w->r->col, &id, &s->snap, w->at_stop, w->now);
+}
+
+/* The kernel's socket table: at start, connections older than tracing; at
+ * stop, the ones still open (healthy ones never crossed the ring buffer). */
+static int open_sockets(struct run *r, bool at_stop)
+{
+	struct socket_walk w = { .r = r, .at_stop = at_stop, .now = clock_mono_now_ns() };
+	char err[256];
+	int n = sockets_enumerate(r->cfg.netns, on_open_socket, &w, err, sizeof(err));
+
+	if (n < 0)
+		pr_warn("%s\n", err);
+	return n;
+}
+
 static int check_pids(const struct tv_config *cfg)
 {
 	for (int i = 0; i < cfg->npids; i++) {
@@ -276,6 +315,8 @@ int main(int argc, char **argv)
 	si.nhooks = r.ld.nhooks;
 	si.missing = r.ld.missing;
 	si.nmissing = r.ld.nmissing;
+	/* COMMAND has not run yet: no connection older than tracing can be its */
+	si.existing = r.have_cmd ? 0 : open_sockets(&r, false);
 	r.out.ops->start(&r.out, &si);
 	fflush(r.out.f);
 
@@ -292,6 +333,7 @@ int main(int argc, char **argv)
 		report_lost(&r);
 		if (!stop_signal)
 			wait_tls_checks(&r);
+		open_sockets(&r, true);
 		collector_finish(&r.col);
 		r.col.stats.lost = r.lost_reported;
 		r.out.ops->stop(&r.out, clock_mono_now_ns(), &r.col.stats);

@@ -22,6 +22,7 @@ struct start_info {
 	int nhooks;
 	const char **missing; /* optional tracepoints not available */
 	int nmissing;
+	int existing; /* connections open before tracing began; -1: could not tell */
 };
 
 struct stop_info {

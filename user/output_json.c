@@ -141,6 +141,10 @@ static void json_start(struct output *o, const struct start_info *si)
 	for (i = 0; i < si->nmissing; i++)
 		jw_elem_str(&w, si->missing[i]);
 	jw_close(&w, ']');
+	if (si->existing >= 0)
+		jw_u64(&w, "existing", (uint64_t)si->existing);
+	else
+		jw_null(&w, "existing");
 	jw_end(&w);
 }
 
@@ -209,6 +213,31 @@ static void json_orphan(struct output *o, const union tv_record *r)
 	write_record(o, &r->state.conn, r);
 }
 
+/* The connection's life as the kernel kept it: its state changes (the first
+ * ones and the latest, up to TV_MAX_TRANSITIONS) and its handshake. */
+static void write_history(struct output *o, struct jw *w, const struct tv_history *h)
+{
+	uint32_t n = h->ntrans < TV_MAX_TRANSITIONS ? h->ntrans : TV_MAX_TRANSITIONS;
+
+	if (h->established) {
+		jw_u64(w, "handshake_us", h->handshake_us);
+		jw_u64(w, "syn_retrans", h->syn_retrans);
+	} else {
+		jw_null(w, "handshake_us");
+		jw_null(w, "syn_retrans");
+	}
+	jw_open(w, "states", '[');
+	for (uint32_t i = 0; i < n; i++) {
+		jw_open(w, NULL, '{');
+		write_ts(o, w, h->trans[i].ts_ns);
+		jw_str(w, "old", tcp_state_name(h->trans[i].old_state));
+		jw_str(w, "new", tcp_state_name(h->trans[i].new_state));
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_u64(w, "states_dropped", h->dropped);
+}
+
 /* The close record, from the kernel's counters with late records joined. A
  * connection still open when tracing stopped gets no record here. */
 static void json_conn_end(struct output *o, const struct conn_ref *c, const struct conn_end *e)
@@ -223,7 +252,7 @@ static void json_conn_end(struct output *o, const struct conn_ref *c, const stru
 	jw_str(&w, "type", "close");
 	write_ts(o, &w, ts);
 	write_conn_keys(&w, &c->id);
-	jw_u64(&w, "duration_us", ts > cl->start_ns ? (ts - cl->start_ns) / 1000 : 0);
+	jw_u64(&w, "duration_us", ts > cl->hist.start_ns ? (ts - cl->hist.start_ns) / 1000 : 0);
 	jw_str(&w, "last_state", tcp_state_name(cl->last_state));
 	jw_str(&w, "closed_by", closed_by_name(e->closed_by));
 	jw_u64(&w, "bytes_sent", cl->bytes_sent);
@@ -241,6 +270,7 @@ static void json_conn_end(struct output *o, const struct conn_ref *c, const stru
 	jw_u64(&w, "drops", cl->drops);
 	jw_u64(&w, "srtt_us", cl->srtt_us);
 	jw_u64(&w, "rttvar_us", cl->rttvar_us);
+	write_history(o, &w, &cl->hist);
 	if (e->tls.present) {
 		jw_open(&w, "tls", '{');
 		jw_str(&w, "result", tls_result_name(e->tls.result));

@@ -217,6 +217,20 @@ static void print_counters(struct output *o, const struct tv_rec_close *cl)
 		cl->rttvar_us / 1e3);
 }
 
+/* A connection still open: what the kernel's socket table says of it now. */
+static void print_snapshot(struct output *o, const struct sock_snapshot *s)
+{
+	char sent[32], rcvd[32];
+
+	human_bytes(s->bytes_sent ? s->bytes_sent : s->bytes_acked, sent, sizeof(sent));
+	human_bytes(s->bytes_received, rcvd, sizeof(rcvd));
+	fprintf(o->f,
+		"  %15s  now %s: sent %s, received %s; retransmitted %u segs; %u segs unacknowledged; "
+		"send queue %u B, receive queue %u B; rtt %.3f ms, rttvar %.3f ms\n",
+		"", tcp_state_name(s->state), sent, rcvd, s->total_retrans, s->unacked, s->send_queue,
+		s->recv_queue, s->rtt_us / 1e3, s->rttvar_us / 1e3);
+}
+
 /* The chain as sent often stops short of the root: only a self-signed one is a root. */
 static const char *cert_role(const struct tls_cert *c, int depth)
 {
@@ -312,26 +326,64 @@ static void text_event(struct output *o, const struct conn_ref *c, const union t
 		timeline_append(t, r);
 }
 
-/* The block: events up to the close, the TLS line, the close, records that
- * came after it (a reset answering data after close), the counters. */
+struct block_events {
+	union tv_record *v;
+	uint32_t n;
+};
+
+static void collect_event(void *arg, const union tv_record *r)
+{
+	struct block_events *b = arg;
+
+	b->v[b->n++] = *r;
+}
+
+/* In time, keeping the order of equal times (a state change before its open
+ * line): insertion sort, the events arrive nearly sorted. */
+static void sort_by_time(union tv_record *v, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		union tv_record x = v[i];
+		uint32_t j = i;
+
+		for (; j > 0 && v[j - 1].hdr.ts_ns > x.hdr.ts_ns; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* The block: events up to the close (a healthy connection's come from the
+ * history its close carries), the TLS line, the close, records that came
+ * after it (a reset answering data after close), the counters. */
 static void text_conn_end(struct output *o, const struct conn_ref *c, const struct conn_end *e)
 {
 	struct timeline *t = timeline_of(o, c->cookie, false);
-	uint32_t i = 0, n = t ? t->nevents : 0;
+	static union tv_record ev[TIMELINE_MAX + 2 * TV_MAX_TRANSITIONS];
+	struct block_events b = { .v = ev };
+	uint32_t i = 0;
 
 	if (o->all || e->anomalous) {
+		if (e->closed && !e->history_live)
+			history_records(&c->id, &e->close.hist, collect_event, &b);
+		for (uint32_t k = 0; t && k < t->nevents; k++)
+			ev[b.n++] = t->events[k];
+		sort_by_time(ev, b.n); /* the history, live and late events, in time */
 		print_header(o, c, e);
-		for (; i < n && (!e->closed || t->events[i].hdr.ts_ns <= e->close.hdr.ts_ns); i++)
-			print_event(o, c, &t->events[i]);
+		for (; i < b.n && (!e->closed || ev[i].hdr.ts_ns <= e->close.hdr.ts_ns); i++)
+			print_event(o, c, &ev[i]);
 		if (t && t->elided)
 			fprintf(o->f, "  %15s  ... %u more events not kept\n", "", t->elided);
+		if (e->closed && e->close.hist.dropped)
+			fprintf(o->f, "  %15s  ... %u state changes not kept\n", "", e->close.hist.dropped);
 		if (t && t->tls_line)
 			fprintf(o->f, "  %15s  %s\n", "", t->tls_line);
 		if (e->closed) {
 			print_close_line(o, c, e);
-			for (; i < n; i++)
-				print_event(o, c, &t->events[i]);
+			for (; i < b.n; i++)
+				print_event(o, c, &ev[i]);
 			print_counters(o, &e->close);
+		} else if (e->has_snapshot) {
+			print_snapshot(o, &e->snapshot);
 		}
 		fputc('\n', o->f);
 	}

@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <string.h>
 #include "record.h"
 
@@ -14,6 +15,7 @@ static size_t record_size(uint16_t type)
 	case TV_REC_DROP: return sizeof(struct tv_rec_drop);
 	case TV_REC_CLOSE: return sizeof(struct tv_rec_close);
 	case TV_REC_TLS_HELLO: return sizeof(struct tv_rec_tls_hello);
+	case TV_REC_CONN: return sizeof(struct tv_rec_conn);
 	default: return 0;
 	}
 }
@@ -31,6 +33,7 @@ const char *record_type_name(uint16_t type)
 	case TV_REC_DROP: return "drop";
 	case TV_REC_CLOSE: return "close";
 	case TV_REC_TLS_HELLO: return "tls_hello";
+	case TV_REC_CONN: return "conn";
 	default: return "unknown";
 	}
 }
@@ -69,4 +72,36 @@ enum tv_decode_result record_decode(const void *data, size_t len, union tv_recor
 	}
 	memcpy(out, data, want);
 	return TV_DECODE_OK;
+}
+
+int history_records(const struct tv_conn *id, const struct tv_history *h,
+		    void (*fn)(void *arg, const union tv_record *r), void *arg)
+{
+	uint32_t n = h->ntrans < TV_MAX_TRANSITIONS ? h->ntrans : TV_MAX_TRANSITIONS;
+	bool opened = false;
+	union tv_record r;
+	int count = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct tv_transition *t = &h->trans[i];
+
+		memset(&r, 0, sizeof(r));
+		r.hdr = (struct tv_hdr){ .type = TV_REC_STATE, .size = sizeof(r.state), .count = 1, .ts_ns = t->ts_ns };
+		r.state.conn = *id;
+		r.state.old_state = t->old_state;
+		r.state.new_state = t->new_state;
+		fn(arg, &r);
+		count++;
+		if (t->new_state == 1 /* TCP_ESTABLISHED */ && h->established && !opened) {
+			opened = true;
+			memset(&r, 0, sizeof(r));
+			r.hdr = (struct tv_hdr){ .type = TV_REC_OPEN, .size = sizeof(r.open), .count = 1, .ts_ns = t->ts_ns };
+			r.open.conn = *id;
+			r.open.handshake_us = h->handshake_us;
+			r.open.syn_retrans = h->syn_retrans;
+			fn(arg, &r);
+			count++;
+		}
+	}
+	return count;
 }

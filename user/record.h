@@ -16,6 +16,7 @@ union tv_record {
 	struct tv_rec_reset reset;
 	struct tv_rec_drop drop;
 	struct tv_rec_close close;
+	struct tv_rec_conn announce; /* a connection's history before its first live record */
 };
 
 enum tv_decode_result {
@@ -30,6 +31,10 @@ enum tv_decode_result {
  * larger than the union (TV_REC_TLS_HELLO) is checked but not copied. */
 enum tv_decode_result record_decode(const void *data, size_t len, union tv_record *out);
 const char *record_type_name(uint16_t type);
+/* The state and open records a connection's history stands for, in order:
+ * calls fn for each; returns how many. */
+int history_records(const struct tv_conn *id, const struct tv_history *h,
+		    void (*fn)(void *arg, const union tv_record *r), void *arg);
 const char *decode_result_name(enum tv_decode_result r);
 
 #endif

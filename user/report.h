@@ -85,6 +85,20 @@ struct tls_summary {
 	int64_t earliest_expiry;          /* Unix seconds over the sent chain; 0: none */
 };
 
+/* What the kernel's socket table (sock_diag) says about an open connection now. */
+struct sock_snapshot {
+	uint8_t state;          /* kernel TCP_* number */
+	uint64_t bytes_sent;    /* 0 where the kernel has no such counter */
+	uint64_t bytes_acked;
+	uint64_t bytes_received;
+	uint32_t total_retrans;
+	uint32_t rtt_us, rttvar_us;
+	uint32_t unacked;       /* segments sent and not acknowledged */
+	uint32_t send_queue;    /* bytes not yet acknowledged by the peer */
+	uint32_t recv_queue;    /* bytes received and not yet read by the application */
+	uint32_t inode;
+};
+
 /* ---- the end of a connection ---- */
 
 struct conn_end {
@@ -92,8 +106,12 @@ struct conn_end {
 	bool evicted;  /* reported early: the connection table was full */
 	bool anomalous;
 	enum tv_closed_by closed_by;  /* when closed */
-	struct tv_rec_close close;    /* when closed: the kernel's counters with late records joined */
+	struct tv_rec_close close;    /* when closed: the kernel's counters with late records joined,
+				       * and its history (close.hist) */
+	bool history_live;            /* that history already came as state and open events */
 	struct tls_summary tls;
+	bool has_snapshot;            /* still open: the socket table's view at the end */
+	struct sock_snapshot snapshot;
 };
 
 const char *closed_by_name(enum tv_closed_by c);

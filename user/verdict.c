@@ -4,7 +4,7 @@
  * first FIN; late resets (after the kernel's destroy) are already counted. */
 static enum tv_closed_by closed_by(const struct tv_rec_close *cl)
 {
-	if (!cl->established)
+	if (!cl->hist.established)
 		return TV_CLOSED_NEVER_ESTABLISHED;
 	if (cl->resets_received)
 		return TV_CLOSED_RESET_RECEIVED;

@@ -21,13 +21,15 @@ wait $client
 sleep 0.2
 lab_tracer_stop
 [ -n "$sk_hex" ] && ok "ss -e shows the client socket (sk:$sk_hex)" || not_ok "ss -e shows no cookie for port $lport"
-check_eq "conn of the open record = ss -e cookie" "$((16#${sk_hex:-0}))" \
-	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="open" and .lport==$p)][0].conn')"
-check_eq "the close record has the same conn" "$((16#${sk_hex:-0}))" \
+check_eq "conn of the close record = ss -e cookie" "$((16#${sk_hex:-0}))" \
 	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="close" and .lport==$p)][0].conn')"
+check_eq "a healthy connection is one record: its close" 1 \
+	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.lport==$p)]|length')"
+check_eq "its close carries its state changes, connect to close" "CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT1 FIN_WAIT1>FIN_WAIT2 FIN_WAIT2>CLOSE" \
+	"$(jqs "$out" -r --argjson p "$lport" '[.[]|select(.type=="close" and .lport==$p)][0].states|map("\(.old)>\(.new)")|join(" ")')"
 check_eq "accepted end: dir in, owned by the server process" "in $server python3" \
 	"$(jqs "$out" -r --argjson p "$lport" '[.[]|select(.type=="close" and .rport==$p)][0]|"\(.dir) \(.pid) \(.comm)"')"
-check_eq "accepted end: an open record with a handshake time" true \
-	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="open" and .rport==$p)][0].handshake_us > 0')"
+check_eq "accepted end: a handshake time in its close" true \
+	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="close" and .rport==$p)][0].handshake_us > 0')"
 check_json_lines "$out"
 finish

@@ -120,7 +120,8 @@ static union tv_record mk_close(uint64_t cookie, uint64_t ts, uint16_t sent, uin
 	union tv_record r = mk(TV_REC_CLOSE, cookie, 5000, TV_OWNER_KNOWN, 10);
 
 	r.hdr.ts_ns = ts;
-	r.close.established = 1;
+	r.close.hist.established = 1;
+	r.close.announced = 1; /* its records came live */
 	r.close.closer = TV_CLOSER_LOCAL;
 	r.close.resets_sent = sent;
 	r.close.resets_received = received;
@@ -319,6 +320,55 @@ static void test_late_records(void)
 	collector_free(&col);
 }
 
+/* A healthy connection crosses the ring buffer once: its close carries its history. */
+static void test_history(void)
+{
+	struct output out = { .ops = &spy };
+	struct tv_config cfg = { 0 };
+	struct collector col;
+	union tv_record r;
+	struct tv_history *h;
+
+	collector_init(&col, &cfg, &out, NULL, 16);
+	reset_calls();
+	r = mk_close(50, t0 + 5000, 0, 0);
+	r.close.announced = 0;
+	h = &r.close.hist;
+	h->start_ns = t0;
+	h->handshake_us = 42;
+	h->ntrans = 3;
+	h->trans[0] = (struct tv_transition){ .ts_ns = t0, .old_state = TCP_CLOSE, .new_state = TCP_SYN_SENT };
+	h->trans[1] = (struct tv_transition){ .ts_ns = t0 + 100, .old_state = TCP_SYN_SENT, .new_state = TCP_ESTABLISHED };
+	h->trans[2] = (struct tv_transition){ .ts_ns = t0 + 4000, .old_state = TCP_ESTABLISHED, .new_state = TCP_FIN_WAIT1 };
+	feed(&col, r);
+	collector_tick(&col, t0 + 5000 + TV_HOLD_NS);
+	CHECK(ncalls == 1 && calls[0].kind == CALL_END && !calls[0].end.history_live &&
+		      calls[0].end.close.hist.ntrans == 3,
+	      "a healthy connection: one record, the end carries its history for the format");
+	CHECK(col.stats.records == 1, "one record from the kernel");
+
+	/* an announced connection: its history first, then live records, and a close without replay */
+	reset_calls();
+	memset(&r, 0, sizeof(r));
+	r.hdr = (struct tv_hdr){ .type = TV_REC_CONN, .size = sizeof(r.announce), .count = 1, .ts_ns = t0 + 200 };
+	r.announce.conn = mk(TV_REC_STATE, 51, 5000, TV_OWNER_KNOWN, 10).state.conn;
+	r.announce.hist.ntrans = 1;
+	r.announce.hist.trans[0] = (struct tv_transition){ .ts_ns = t0, .old_state = TCP_CLOSE, .new_state = TCP_SYN_SENT };
+	feed(&col, r);
+	feed(&col, mk_reset(51, TV_RESET_RECEIVED, TCP_SYN_SENT, t0 + 300));
+	r = mk_close(51, t0 + 400, 0, 1);
+	r.close.hist.established = 0;
+	r.close.hist.ntrans = 1; /* the same history: announced, so not replayed again */
+	r.close.hist.trans[0] = (struct tv_transition){ .ts_ns = t0, .old_state = TCP_CLOSE, .new_state = TCP_SYN_SENT };
+	feed(&col, r);
+	collector_tick(&col, t0 + 400 + TV_HOLD_NS);
+	CHECK(ncalls == 3 && calls[0].type == TV_REC_STATE && calls[1].type == TV_REC_RESET &&
+		      calls[2].kind == CALL_END && calls[2].end.closed_by == TV_CLOSED_NEVER_ESTABLISHED &&
+		      calls[2].end.history_live,
+	      "announced: history as events, the live reset, the end; never established");
+	collector_free(&col);
+}
+
 static void test_own_checks(void)
 {
 	struct output out = { .ops = &spy };
@@ -477,6 +527,7 @@ int main(void)
 	test_basics();
 	test_selection();
 	test_late_records();
+	test_history();
 	test_own_checks();
 	test_tls_hold();
 	UNIT_EXIT();

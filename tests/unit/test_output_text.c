@@ -96,7 +96,31 @@ int main(void)
 	fflush(f);
 	CHECK(buflen == 0, "healthy: no block without --all");
 
+	/* a healthy connection: no events, its close carries its history */
 	o.all = true;
+	fseek(f, 0, SEEK_SET);
+	buflen = 0;
+	c.cookie = c.id.cookie = 80;
+	memset(&end, 0, sizeof(end));
+	end.closed = true;
+	end.close.hdr.ts_ns = 5000000;
+	end.close.hist = (struct tv_history){ .start_ns = 1000000, .handshake_us = 70, .established = 1, .ntrans = 2 };
+	end.close.hist.trans[0] = (struct tv_transition){ .ts_ns = 1000000, .old_state = TCP_CLOSE, .new_state = TCP_SYN_SENT };
+	end.close.hist.trans[1] = (struct tv_transition){ .ts_ns = 1070000, .old_state = TCP_SYN_SENT, .new_state = TCP_ESTABLISHED };
+	o.ops->conn_end(&o, &c, &end);
+	fflush(f);
+	{
+		const char *a = line_with(buf, "+0.000 ms  state CLOSE -> SYN_SENT");
+		const char *b = line_with(buf, "+0.070 ms  state SYN_SENT -> ESTABLISHED");
+		const char *h = line_with(buf, "+0.070 ms  established, handshake 0.070 ms");
+		const char *cl = line_with(buf, "close: local");
+
+		CHECK(*a && *b && *h && *cl && a < b && b < h && h < cl,
+		      "--all: a healthy connection's timeline comes from the history its close carries");
+	}
+
+	fseek(f, 0, SEEK_SET);
+	buflen = 0;
 	c.cookie = c.id.cookie = 79;
 	o.ops->event(&o, &c, &r);
 	end.closed = false;

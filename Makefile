@@ -94,7 +94,7 @@ demo: $(BUILD)/tcpvitals
 
 # Benchmarks (root): results in build/bench/results.json; `make bench-readme`
 # writes their table into README.md. Needs libbpf-tools and dumpcap (tshark).
-bench: $(BUILD)/tcpvitals $(BUILD)/bench/attach_empty $(BUILD)/bench/churn
+bench: $(BUILD)/tcpvitals $(BUILD)/bench/attach_empty $(BUILD)/bench/churn $(BUILD)/bench/replay
 	$(Q)python3 tools/bench.py
 	$(Q)python3 tools/bench_table.py
 
@@ -116,6 +116,12 @@ $(BUILD)/bench/empty.bpf.o: tools/bench/empty.bpf.c $(VMLINUX) $(BUILD)/.deps
 $(BUILD)/bench/attach_empty: tools/bench/attach_empty.c $(BUILD)/bench/empty.bpf.o
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lbpf -lelf -lz -o $@
+
+# The collector alone, fed recorded ring-buffer records (tcpvitals --record FILE).
+$(BUILD)/bench/replay: tools/bench/replay.c $(USER_OBJS)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
 
 $(BUILD)/bench/churn: tools/bench/churn.c
 	$(Q)mkdir -p $(BUILD)/bench

@@ -231,7 +231,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 {
 	enum { OPT_JSON = 256, OPT_ALL, OPT_PID, OPT_COMM, OPT_PORT, OPT_RADDR, OPT_NETNS,
 	       OPT_RINGBUF, OPT_HOOKS, OPT_STORAGE, OPT_TLS_CHECK, OPT_TLS_PORT,
-	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL };
+	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL, OPT_RECORD };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "output", required_argument, NULL, 'o' },
@@ -252,6 +252,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 		{ "tls-timeout", required_argument, NULL, OPT_TLS_TIMEOUT },
 		{ "tls-warn-days", required_argument, NULL, OPT_TLS_WARN },
 		{ "tls-ttl", required_argument, NULL, OPT_TLS_TTL },
+		{ "record", required_argument, NULL, OPT_RECORD }, /* for developers: see README, Performance */
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -394,6 +395,9 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			if (!parse_ulong(optarg, 86400 * 30, &v))
 				return fail(err, errlen, "--tls-ttl needs seconds (0 to 2592000), got '%s'", optarg);
 			cfg->tls_ttl_s = (int)v;
+			break;
+		case OPT_RECORD:
+			cfg->record = optarg;
 			break;
 		case 'v':
 			cfg->verbose = true;

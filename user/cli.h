@@ -43,6 +43,7 @@ struct tv_config {
 	enum tv_storage_mode storage;
 	char **command;     /* argv after --, NULL-terminated; NULL if none */
 	const char *output; /* -o FILE: records go there instead of stdout; NULL: stdout */
+	const char *record; /* --record FILE (for developers): the raw ring-buffer records too */
 	/* TLS checks */
 	bool tls_off;
 	uint16_t tls_ports[TV_MAX_FILTERS]; /* added to the default TLS ports */

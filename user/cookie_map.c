@@ -44,6 +44,9 @@ static void link_node(struct cookie_map *m, struct cookie_node *n)
 	struct cookie_node **b = &m->buckets[bucket_of(m, n->cookie)];
 
 	n->next = *b;
+	if (*b)
+		(*b)->pprev = &n->next;
+	n->pprev = b;
 	*b = n;
 }
 
@@ -78,12 +81,12 @@ void cookie_map_add(struct cookie_map *m, struct cookie_node *n)
 
 void cookie_map_remove(struct cookie_map *m, struct cookie_node *n)
 {
-	struct cookie_node **pp = &m->buckets[bucket_of(m, n->cookie)];
-
-	while (*pp && *pp != n)
-		pp = &(*pp)->next;
-	if (!*pp)
+	if (!n->pprev)
 		return;
-	*pp = n->next;
+	*n->pprev = n->next;
+	if (n->next)
+		n->next->pprev = n->pprev;
+	n->next = NULL;
+	n->pprev = NULL;
 	m->count--;
 }

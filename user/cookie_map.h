@@ -9,7 +9,8 @@
 
 struct cookie_node {
 	uint64_t cookie;
-	struct cookie_node *next; /* bucket chain */
+	struct cookie_node *next;   /* bucket chain */
+	struct cookie_node **pprev; /* what points here: removal needs no walk */
 };
 
 struct cookie_map {

@@ -41,78 +41,98 @@ static bool plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-void json_write_string(FILE *f, const char *s, size_t n)
+/* A line is built in w->buf and handed to stdio once, at jw_end: one locked
+ * stdio call per record instead of one per fragment. A line longer than the
+ * buffer (a TLS record with two long chains) goes out in pieces. */
+void jw_flush(struct jw *w)
 {
+	if (w->len)
+		fwrite_unlocked(w->buf, 1, w->len, w->f);
+	w->len = 0;
+}
+
+void jw_put_slow(struct jw *w, const void *data, size_t n)
+{
+	jw_flush(w);
+	if (n > sizeof(w->buf)) {
+		fwrite_unlocked(data, 1, n, w->f);
+		return;
+	}
+	memcpy(w->buf, data, n);
+	w->len = n;
+}
+
+void jw_string(struct jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 
-	fputc('"', f);
+	jw_putc(w, '"');
 	while (i < n) {
 		unsigned char c = p[i];
 		size_t run, len;
 
 		for (run = 0; i + run < n && plain(p[i + run]); run++)
 			;
-		if (run) { /* the common case: printable ASCII, written at once */
-			fwrite(p + i, 1, run, f);
+		if (run) { /* the common case: printable ASCII, copied at once */
+			jw_put(w, p + i, run);
 			i += run;
 			continue;
 		}
 		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
+			jw_putc(w, '\\');
+			jw_putc(w, (char)c);
 			i++;
 		} else if (c == '\n') {
-			fputs("\\n", f);
+			jw_put(w, "\\n", 2);
 			i++;
 		} else if (c == '\t') {
-			fputs("\\t", f);
+			jw_put(w, "\\t", 2);
 			i++;
 		} else if (c == '\r') {
-			fputs("\\r", f);
+			jw_put(w, "\\r", 2);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			jw_put(w, u, sizeof(u));
 			i++;
 		} else if ((len = utf8_seq_len(p + i, n - i)) == 0) {
-			fputs("\\ufffd", f);
+			jw_put(w, "\\ufffd", 6);
 			i++;
 		} else {
-			fwrite(p + i, 1, len, f);
+			jw_put(w, p + i, len);
 			i += len;
 		}
 	}
-	fputc('"', f);
+	jw_putc(w, '"');
 }
 
-static void sep(struct jw *w)
+void json_write_string(FILE *f, const char *s, size_t n)
 {
-	if (w->need_comma)
-		fputc(',', w->f);
-	w->need_comma = true;
+	struct jw w;
+
+	w.f = f;
+	w.len = 0;
+	jw_string(&w, s, n);
+	jw_flush(&w);
 }
 
 void jw_begin(struct jw *w, FILE *f)
 {
 	w->f = f;
+	w->len = 0;
 	w->depth = 1;
 	w->need_comma = false;
-	fputc('{', f);
+	jw_putc(w, '{');
 }
 
 void jw_end(struct jw *w)
 {
-	fputs("}\n", w->f);
+	jw_put(w, "}\n", 2);
+	jw_flush(w);
 	w->depth = 0;
-}
-
-/* Keys are this program's own constants: plain ASCII, nothing to escape. */
-void jw_key(struct jw *w, const char *key)
-{
-	sep(w);
-	fputc('"', w->f);
-	fputs(key, w->f);
-	fputs("\":", w->f);
 }
 
 void jw_str(struct jw *w, const char *key, const char *value)
@@ -127,46 +147,33 @@ void jw_str(struct jw *w, const char *key, const char *value)
 void jw_strn(struct jw *w, const char *key, const char *value, size_t n)
 {
 	jw_key(w, key);
-	json_write_string(w->f, value, n);
-}
-
-static void put_u64(FILE *f, uint64_t v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-
-	do
-		*--p = (char)('0' + v % 10);
-	while (v /= 10);
-	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), f);
-}
-
-void jw_u64(struct jw *w, const char *key, uint64_t value)
-{
-	jw_key(w, key);
-	put_u64(w->f, value);
+	jw_string(w, value, n);
 }
 
 void jw_i64(struct jw *w, const char *key, int64_t value)
 {
 	jw_key(w, key);
 	if (value < 0) {
-		fputc('-', w->f);
-		put_u64(w->f, (uint64_t)0 - (uint64_t)value);
+		jw_putc(w, '-');
+		jw_put_u64(w, (uint64_t)0 - (uint64_t)value);
 	} else {
-		put_u64(w->f, (uint64_t)value);
+		jw_put_u64(w, (uint64_t)value);
 	}
 }
 
 void jw_bool(struct jw *w, const char *key, bool value)
 {
 	jw_key(w, key);
-	fputs(value ? "true" : "false", w->f);
+	if (value)
+		jw_put(w, "true", 4);
+	else
+		jw_put(w, "false", 5);
 }
 
 void jw_null(struct jw *w, const char *key)
 {
 	jw_key(w, key);
-	fputs("null", w->f);
+	jw_put(w, "null", 4);
 }
 
 void jw_open(struct jw *w, const char *key, char bracket)
@@ -174,21 +181,21 @@ void jw_open(struct jw *w, const char *key, char bracket)
 	if (key)
 		jw_key(w, key);
 	else
-		sep(w);
-	fputc(bracket, w->f);
+		jw_sep(w);
+	jw_putc(w, bracket);
 	w->need_comma = false;
 	w->depth++;
 }
 
 void jw_close(struct jw *w, char bracket)
 {
-	fputc(bracket, w->f);
+	jw_putc(w, bracket);
 	w->need_comma = true;
 	w->depth--;
 }
 
 void jw_elem_str(struct jw *w, const char *value)
 {
-	sep(w);
-	json_write_string(w->f, value, strlen(value));
+	jw_sep(w);
+	jw_string(w, value, strlen(value));
 }

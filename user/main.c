@@ -34,11 +34,8 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static int on_ring_record(void *ctx, void *data, size_t len)
-{
-	collector_raw(ctx, data, len);
-	return 0;
-}
+struct run;
+static int on_ring_record(void *ctx, void *data, size_t len);
 
 static void install_signals(void)
 {
@@ -83,10 +80,24 @@ struct run {
 	struct ring_buffer *rb;
 	struct tls_track *tls;
 	FILE *outfile; /* -o FILE */
+	FILE *recfile; /* --record FILE */
 	uint64_t lost_reported;
 	bool have_cmd;
 	bool quiet; /* the output cannot be written: stdout closed by its reader, or a write error */
 };
+
+static int on_ring_record(void *ctx, void *data, size_t len)
+{
+	struct run *r = ctx;
+
+	if (r->recfile && record_file_append(r->recfile, data, len)) {
+		pr_warn("writing %s failed: %s; recording stops\n", r->cfg.record, strerror(errno));
+		fclose(r->recfile);
+		r->recfile = NULL;
+	}
+	collector_raw(&r->col, data, len);
+	return 0;
+}
 
 static void report_lost(struct run *r)
 {
@@ -241,6 +252,10 @@ int main(int argc, char **argv)
 			return TV_EXIT_USAGE;
 		}
 	}
+	if (r.cfg.record && !(r.recfile = fopen(r.cfg.record, "we"))) {
+		fprintf(stderr, "tcpvitals: --record %s: %s\n", r.cfg.record, strerror(errno));
+		return TV_EXIT_USAGE;
+	}
 	if (!r.cfg.tls_off) {
 		struct tls_track_options to = {
 			.extra_ports = r.cfg.tls_ports, .nextra_ports = r.cfg.ntls_ports,
@@ -289,6 +304,7 @@ int main(int argc, char **argv)
 	names = reason_names_load(NULL);
 	r.out.ops = r.cfg.json ? &output_json_ops : &output_text_ops;
 	r.out.f = r.outfile ? r.outfile : stdout;
+	setvbuf(r.out.f, NULL, _IOFBF, 1 << 16); /* flushed after every batch of records */
 	r.out.names = names;
 	r.out.all = r.cfg.all;
 	r.out.tls_warn_days = r.cfg.tls_warn_days;
@@ -299,7 +315,7 @@ int main(int argc, char **argv)
 		rc = TV_EXIT_RUNTIME;
 		goto out;
 	}
-	r.rb = ring_buffer__new(loader_ringbuf_fd(&r.ld), on_ring_record, &r.col, NULL);
+	r.rb = ring_buffer__new(loader_ringbuf_fd(&r.ld), on_ring_record, &r, NULL);
 	if (!r.rb) {
 		fprintf(stderr, "tcpvitals: cannot open the ring buffer: %s\n", strerror(errno));
 		rc = TV_EXIT_RUNTIME;
@@ -356,6 +372,8 @@ out:
 	collector_free(&r.col);
 	if (r.out.ops && r.out.ops->fini)
 		r.out.ops->fini(&r.out);
+	if (r.recfile)
+		fclose(r.recfile);
 	if (r.outfile && fclose(r.outfile) && rc == TV_EXIT_OK) {
 		pr_warn("writing %s failed: %s\n", r.cfg.output, strerror(errno));
 		rc = TV_EXIT_RUNTIME;

@@ -10,7 +10,7 @@ static void write_ts(struct output *o, struct jw *w, uint64_t ts_ns)
 	char ts[40];
 
 	clock_format_rfc3339(&o->clk, ts_ns, ts, sizeof(ts));
-	jw_str(w, "ts", ts);
+	jw_lit(w, "ts", ts);
 }
 
 static void write_conn_keys(struct jw *w, const struct tv_conn *id)
@@ -26,14 +26,14 @@ static void write_conn_keys(struct jw *w, const struct tv_conn *id)
 		jw_null(w, "comm");
 	}
 	jw_u64(w, "netns", id->netns);
-	jw_str(w, "family", family_name(id));
+	jw_lit(w, "family", family_name(id));
 	format_addr(id, false, addr, sizeof(addr));
-	jw_str(w, "laddr", addr);
+	jw_lit(w, "laddr", addr);
 	jw_u64(w, "lport", id->sport);
 	format_addr(id, true, addr, sizeof(addr));
-	jw_str(w, "raddr", addr);
+	jw_lit(w, "raddr", addr);
 	jw_u64(w, "rport", id->dport);
-	jw_str(w, "dir", dir_name(id));
+	jw_lit(w, "dir", dir_name(id));
 }
 
 static void write_date(struct jw *w, const char *key, int64_t unix_s)
@@ -78,12 +78,12 @@ static void json_tls(struct output *o, const struct conn_ref *c, const struct tl
 	struct jw w;
 
 	jw_begin(&w, o->f);
-	jw_str(&w, "type", "tls");
+	jw_lit(&w, "type", "tls");
 	write_ts(o, &w, clock_mono_now_ns());
 	write_conn_keys(&w, &c->id);
 	jw_str(&w, "server_name", res->server_name[0] ? res->server_name : NULL);
-	jw_str(&w, "sni_source", tls_sni_source_name(src));
-	jw_str(&w, "result", tls_result_name(res->result));
+	jw_lit(&w, "sni_source", tls_sni_source_name(src));
+	jw_lit(&w, "result", tls_result_name(res->result));
 	jw_str(&w, "version", res->version[0] ? res->version : NULL);
 	jw_str(&w, "cipher", res->cipher[0] ? res->cipher : NULL);
 	jw_open(&w, "verify_errors", '[');
@@ -109,7 +109,7 @@ static void json_tls(struct output *o, const struct conn_ref *c, const struct tl
 		   res->has_verified ? tls_earliest_expiry(res->verified, res->nverified) : 0);
 	if (res->has_alert) {
 		jw_open(&w, "alert", '{');
-		jw_str(&w, "side", res->alert_side);
+		jw_lit(&w, "side", res->alert_side);
 		jw_str(&w, "description", res->alert);
 		jw_close(&w, '}');
 	} else {
@@ -127,7 +127,7 @@ static void json_start(struct output *o, const struct start_info *si)
 	int i;
 
 	jw_begin(&w, o->f);
-	jw_str(&w, "type", "start");
+	jw_lit(&w, "type", "start");
 	write_ts(o, &w, clock_mono_now_ns());
 	jw_str(&w, "version", si->version);
 	jw_str(&w, "kernel", si->kernel);
@@ -155,13 +155,13 @@ static void write_record(struct output *o, const struct tv_conn *id, const union
 	struct jw w;
 
 	jw_begin(&w, o->f);
-	jw_str(&w, "type", record_type_name(h->type));
+	jw_lit(&w, "type", record_type_name(h->type));
 	write_ts(o, &w, h->ts_ns);
 	write_conn_keys(&w, id);
 	switch (h->type) {
 	case TV_REC_STATE:
-		jw_str(&w, "old", tcp_state_name(r->state.old_state));
-		jw_str(&w, "new", tcp_state_name(r->state.new_state));
+		jw_lit(&w, "old", tcp_state_name(r->state.old_state));
+		jw_lit(&w, "new", tcp_state_name(r->state.new_state));
 		break;
 	case TV_REC_OPEN:
 		jw_u64(&w, "handshake_us", r->open.handshake_us);
@@ -170,8 +170,8 @@ static void write_record(struct output *o, const struct tv_conn *id, const union
 	case TV_REC_RETRANSMIT:
 		jw_u64(&w, "seq", r->retransmit.seq);
 		jw_u64(&w, "segs", r->retransmit.segs);
-		jw_str(&w, "kind", retrans_kind_name(r->retransmit.kind));
-		jw_str(&w, "state", tcp_state_name(r->retransmit.state));
+		jw_lit(&w, "kind", retrans_kind_name(r->retransmit.kind));
+		jw_lit(&w, "state", tcp_state_name(r->retransmit.state));
 		jw_u64(&w, "count", h->count);
 		jw_i64(&w, "err", r->retransmit.err);
 		break;
@@ -187,14 +187,14 @@ static void write_record(struct output *o, const struct tv_conn *id, const union
 		jw_u64(&w, "count", h->count);
 		break;
 	case TV_REC_RESET:
-		jw_str(&w, "side", r->reset.side == TV_RESET_SENT ? "sent" : "received");
-		jw_str(&w, "reason", r->reset.reason == TV_REASON_UNKNOWN
+		jw_lit(&w, "side", r->reset.side == TV_RESET_SENT ? "sent" : "received");
+		jw_lit(&w, "reason", r->reset.reason == TV_REASON_UNKNOWN
 					     ? "unknown"
 					     : reset_reason_name(o->names, r->reset.reason));
-		jw_str(&w, "state", tcp_state_name(r->reset.state));
+		jw_lit(&w, "state", tcp_state_name(r->reset.state));
 		break;
 	case TV_REC_DROP:
-		jw_str(&w, "reason", r->drop.reason == TV_REASON_UNKNOWN
+		jw_lit(&w, "reason", r->drop.reason == TV_REASON_UNKNOWN
 					     ? "unknown"
 					     : drop_reason_name(o->names, r->drop.reason));
 		jw_u64(&w, "count", h->count);
@@ -230,8 +230,8 @@ static void write_history(struct output *o, struct jw *w, const struct tv_histor
 	for (uint32_t i = 0; i < n; i++) {
 		jw_open(w, NULL, '{');
 		write_ts(o, w, h->trans[i].ts_ns);
-		jw_str(w, "old", tcp_state_name(h->trans[i].old_state));
-		jw_str(w, "new", tcp_state_name(h->trans[i].new_state));
+		jw_lit(w, "old", tcp_state_name(h->trans[i].old_state));
+		jw_lit(w, "new", tcp_state_name(h->trans[i].new_state));
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
@@ -249,12 +249,12 @@ static void json_conn_end(struct output *o, const struct conn_ref *c, const stru
 	if (!e->closed)
 		return;
 	jw_begin(&w, o->f);
-	jw_str(&w, "type", "close");
+	jw_lit(&w, "type", "close");
 	write_ts(o, &w, ts);
 	write_conn_keys(&w, &c->id);
 	jw_u64(&w, "duration_us", ts > cl->hist.start_ns ? (ts - cl->hist.start_ns) / 1000 : 0);
-	jw_str(&w, "last_state", tcp_state_name(cl->last_state));
-	jw_str(&w, "closed_by", closed_by_name(e->closed_by));
+	jw_lit(&w, "last_state", tcp_state_name(cl->last_state));
+	jw_lit(&w, "closed_by", closed_by_name(e->closed_by));
 	jw_u64(&w, "bytes_sent", cl->bytes_sent);
 	jw_u64(&w, "bytes_acked", cl->bytes_acked);
 	jw_u64(&w, "bytes_received", cl->bytes_received);
@@ -273,7 +273,7 @@ static void json_conn_end(struct output *o, const struct conn_ref *c, const stru
 	write_history(o, &w, &cl->hist);
 	if (e->tls.present) {
 		jw_open(&w, "tls", '{');
-		jw_str(&w, "result", tls_result_name(e->tls.result));
+		jw_lit(&w, "result", tls_result_name(e->tls.result));
 		jw_str(&w, "server_name", e->tls.server_name[0] ? e->tls.server_name : NULL);
 		write_date(&w, "earliest_expiry", e->tls.earliest_expiry);
 		jw_close(&w, '}');
@@ -286,7 +286,7 @@ static void json_lost(struct output *o, uint64_t ts_ns, uint64_t records)
 	struct jw w;
 
 	jw_begin(&w, o->f);
-	jw_str(&w, "type", "lost");
+	jw_lit(&w, "type", "lost");
 	write_ts(o, &w, ts_ns);
 	jw_u64(&w, "records", records);
 	jw_end(&w);
@@ -297,7 +297,7 @@ static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *
 	struct jw w;
 
 	jw_begin(&w, o->f);
-	jw_str(&w, "type", "stop");
+	jw_lit(&w, "type", "stop");
 	write_ts(o, &w, ts_ns);
 	jw_u64(&w, "records", si->records);
 	jw_u64(&w, "lost", si->lost);

@@ -105,3 +105,25 @@ int history_records(const struct tv_conn *id, const struct tv_history *h,
 	}
 	return count;
 }
+
+int record_file_append(FILE *f, const void *data, size_t len)
+{
+	uint32_t n = (uint32_t)len;
+
+	return fwrite(&n, sizeof(n), 1, f) == 1 && fwrite(data, 1, len, f) == len ? 0 : -1;
+}
+
+bool record_file_next(const uint8_t *buf, size_t len, size_t *pos, const void **data, size_t *rlen)
+{
+	uint32_t n;
+
+	if (len - *pos < sizeof(n))
+		return false;
+	memcpy(&n, buf + *pos, sizeof(n));
+	if (len - *pos - sizeof(n) < n)
+		return false;
+	*data = buf + *pos + sizeof(n);
+	*rlen = n;
+	*pos += sizeof(n) + n;
+	return true;
+}

@@ -2,7 +2,9 @@
 #ifndef TV_RECORD_H
 #define TV_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "tcpvitals.h"
 
@@ -31,6 +33,11 @@ enum tv_decode_result {
  * larger than the union (TV_REC_TLS_HELLO) is checked but not copied. */
 enum tv_decode_result record_decode(const void *data, size_t len, union tv_record *out);
 const char *record_type_name(uint16_t type);
+/* A file of raw ring-buffer records (--record), for replaying through the
+ * collector: each record as a 32-bit length in host order, then its bytes. */
+int record_file_append(FILE *f, const void *data, size_t len);
+/* The next record of buf (len bytes) at *pos; false at the end or on a truncated one. */
+bool record_file_next(const uint8_t *buf, size_t len, size_t *pos, const void **data, size_t *rlen);
 /* The state and open records a connection's history stands for, in order:
  * calls fn for each; returns how many. */
 int history_records(const struct tv_conn *id, const struct tv_history *h,

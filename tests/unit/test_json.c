@@ -67,6 +67,23 @@ int main(void)
 	      "comm with a quote, a backslash, invalid UTF-8 and control bytes stays valid JSON");
 	CHECK(strstr(line, "\"old\":\"CLOSE\",\"new\":\"SYN_SENT\"") != NULL, "state names in a record");
 
+	/* addresses, formatted by hand for IPv4 */
+	struct tv_conn c4 = { .family = 4 };
+	char addr[64];
+	const uint8_t cases[][4] = { { 0, 0, 0, 0 }, { 255, 255, 255, 255 }, { 10, 1, 20, 3 }, { 127, 0, 100, 9 } };
+	const char *want[] = { "0.0.0.0", "255.255.255.255", "10.1.20.3", "127.0.100.9" };
+	int good = 0;
+
+	for (int i = 0; i < 4; i++) {
+		memcpy(c4.daddr, cases[i], 4);
+		format_addr(&c4, true, addr, sizeof(addr));
+		good += !strcmp(addr, want[i]);
+	}
+	CHECK(good == 4, "IPv4 addresses: one, two and three digits, edges");
+	struct tv_conn c6 = { .family = 6, .saddr = { [15] = 1 } };
+	format_addr(&c6, false, addr, sizeof(addr));
+	CHECK_STR(addr, "::1", "IPv6 address");
+
 	char ts[40];
 
 	clock_format_real(0, ts, sizeof(ts));

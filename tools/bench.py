@@ -13,6 +13,8 @@ table. Sections (BENCH_ONLY=name,name to run some):
               traced / untraced (statistics off), every close delivered and nothing
               lost, CPU per connection = the tool's user+system time plus its programs'
               run time (statistics on)
+  collector   the collector alone: a churn recorded with --record, replayed through
+              decode, table, verdicts and each format on one core (best of 5 passes)
   memory      the collector's peak RSS after churns of two sizes
 
 Knobs: BENCH_SECONDS (one run, default 3), BENCH_ROUNDS (default 7).
@@ -102,7 +104,7 @@ class Tool:
 
     def start(self):
         before = set(progs())
-        self.out = os.path.join(SHM, self.name.replace(" ", "_") + ".out")
+        self.out = os.path.join(SHM, re.sub(r"[^A-Za-z0-9-]+", "_", self.name) + ".out")
         self.proc = subprocess.Popen(self.argv(), stdout=open(self.out, "w"), stderr=subprocess.DEVNULL)
         wait_for(lambda: self.proc.poll() is not None or self.ready(), self.name + " to start", 20)
         if self.proc.poll() is not None:
@@ -215,7 +217,7 @@ HOOK_PROGS = {  # tcpvitals' tp_btf program -> its tracepoint
     "btf_destroy": "tcp_destroy_sock", "btf_send_reset_reason": "tcp_send_reset",
     "btf_send_reset": "tcp_send_reset", "btf_receive_reset": "tcp_receive_reset",
     "btf_drop_rxsk": "kfree_skb", "btf_drop_reason": "kfree_skb", "btf_drop": "kfree_skb",
-    "btf_send_length": "sock_send_length", "btf_recv_length": "sock_recv_length",
+    "accept4_exit": "sys_exit_accept4", "accept_exit": "sys_exit_accept",
     "btf_sendmsg": "tcp_sendmsg_locked",
 }
 
@@ -340,6 +342,25 @@ def section_churn():
     return res
 
 
+def section_collector():
+    settle()
+    rec = os.path.join(SHM, "churn.rec")
+    tool = Tcpvitals("--json", "--record", rec)
+    tool.start()
+    churn()
+    time.sleep(1)
+    tool.stop()
+    res = {"bytes": os.path.getsize(rec)}
+    for fmt in ("json", "text"):
+        out = subprocess.run(["taskset", "-c", "0", os.path.join(BENCH, "replay"), rec, fmt, "5"],
+                             capture_output=True, text=True, check=True).stdout.split()
+        res[fmt] = {"records": int(out[0]), "seconds": float(out[1]), "records_per_s": float(out[2])}
+        log("collector %-4s %d records in %.3f s: %.0f records/s on one core" % (
+            fmt, res[fmt]["records"], res[fmt]["seconds"], res[fmt]["records_per_s"]))
+    os.unlink(rec)
+    return res
+
+
 def section_memory():
     res = {}
     for seconds in (SECS, SECS * 4):
@@ -355,7 +376,7 @@ def section_memory():
 
 
 SECTIONS = {"hooks": section_hooks, "throughput": section_throughput, "churn": section_churn,
-            "memory": section_memory}
+            "collector": section_collector, "memory": section_memory}
 
 
 def main():

@@ -76,6 +76,12 @@ def render(res):
                 tool, spread(e["rate"]), num(e.get("cpu_us_per_conn")), e.get("process_ms", 0),
                 e.get("bpf_ms", 0), e.get("connections", 0), extra))
         out.append("")
+    if "collector" in res:
+        c = res["collector"]
+        out += ["**The collector alone** (decode, table, verdicts, format; TLS checks off; output to "
+                "/dev/null; one core), fed %d recorded churn records (`tcpvitals --record`, replayed by "
+                "`build/bench/replay`): JSON **%.0f** records/s, text (`--all`) **%.0f** records/s." % (
+                    c["json"]["records"], c["json"]["records_per_s"], c["text"]["records_per_s"]), ""]
     if "memory" in res:
         out += ["**Collector memory**: VmHWM " + ", ".join(
             "%d kB after %s connections" % (kb, n) for n, kb in res["memory"].items()) + ".", ""]

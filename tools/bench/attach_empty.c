@@ -19,7 +19,15 @@ int main(int argc, char **argv)
 	}
 	bpf_object__for_each_program(prog, obj) {
 		/* empty_TRACEPOINT: skip tracepoints this kernel does not have */
-		snprintf(name, sizeof(name), "btf_trace_%s", bpf_program__name(prog) + strlen("empty_"));
+		const char *tp = bpf_program__name(prog) + strlen("empty_");
+
+		if (!strncmp(bpf_program__section_name(prog), "tracepoint/", 11)) {
+			snprintf(name, sizeof(name), "/sys/kernel/tracing/events/syscalls/%s/id", tp);
+			if (access(name, R_OK))
+				bpf_program__set_autoload(prog, false);
+			continue;
+		}
+		snprintf(name, sizeof(name), "btf_trace_%s", tp);
 		if (btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) < 0)
 			bpf_program__set_autoload(prog, false);
 	}

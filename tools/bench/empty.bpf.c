@@ -24,3 +24,16 @@ EMPTY(kfree_skb)
 EMPTY(sock_send_length)
 EMPTY(sock_recv_length)
 EMPTY(tcp_sendmsg_locked)
+
+/* classic tracepoints (tracefs ids), as tcpvitals attaches them */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int empty_sys_exit_accept4(void *ctx)
+{
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int empty_sys_exit_accept(void *ctx)
+{
+	return 0;
+}

@@ -214,7 +214,8 @@ static void json_orphan(struct output *o, const union tv_record *r)
 }
 
 /* The connection's life as the kernel kept it: its state changes (the first
- * ones and the latest, up to TV_MAX_TRANSITIONS) and its handshake. */
+ * ones and the latest, up to TV_MAX_TRANSITIONS), each at microseconds since
+ * its first sight, as the text timeline counts, and its handshake. */
 static void write_history(struct output *o, struct jw *w, const struct tv_history *h)
 {
 	uint32_t n = h->ntrans < TV_MAX_TRANSITIONS ? h->ntrans : TV_MAX_TRANSITIONS;
@@ -228,8 +229,10 @@ static void write_history(struct output *o, struct jw *w, const struct tv_histor
 	}
 	jw_open(w, "states", '[');
 	for (uint32_t i = 0; i < n; i++) {
+		uint64_t ts = h->trans[i].ts_ns;
+
 		jw_open(w, NULL, '{');
-		write_ts(o, w, h->trans[i].ts_ns);
+		jw_u64(w, "at_us", ts > h->start_ns ? (ts - h->start_ns) / 1000 : 0);
 		jw_lit(w, "old", tcp_state_name(h->trans[i].old_state));
 		jw_lit(w, "new", tcp_state_name(h->trans[i].new_state));
 		jw_close(w, '}');

@@ -27,6 +27,8 @@ check_eq "a healthy connection is one record: its close" 1 \
 	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.lport==$p)]|length')"
 check_eq "its close carries its state changes, connect to close" "CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT1 FIN_WAIT1>FIN_WAIT2 FIN_WAIT2>CLOSE" \
 	"$(jqs "$out" -r --argjson p "$lport" '[.[]|select(.type=="close" and .lport==$p)][0].states|map("\(.old)>\(.new)")|join(" ")')"
+check_eq "its state changes in time order, within its duration" true \
+	"$(jqs "$out" --argjson p "$lport" '[.[]|select(.type=="close" and .lport==$p)][0]|(.states|map(.at_us)) as $t|$t == ($t|sort) and $t[0] == 0 and $t[-1] <= .duration_us')"
 check_eq "accepted end: dir in, owned by the server process" "in $server python3" \
 	"$(jqs "$out" -r --argjson p "$lport" '[.[]|select(.type=="close" and .rport==$p)][0]|"\(.dir) \(.pid) \(.comm)"')"
 check_eq "accepted end: a handshake time in its close" true \

@@ -41,6 +41,13 @@ const volatile __u64 ringbuf_size = 4 << 20; /* bytes, as the loader sized event
 const volatile bool tls_capture = false;  /* hand over the first write to TLS ports */
 const volatile bool burst_timer = false;  /* the flusher timer runs (tp_btf, 5.15) */
 const volatile bool accept_owner = false; /* the accept syscall tracepoints are attached */
+/* The user's selection, so that an unselected connection moves no records:
+ * --port as bits, --comm as a name (first 15 bytes), --raddr in raddr_filter;
+ * --pid and -- COMMAND through traced_tgids; --netns above. */
+const volatile bool filter_ports = false;
+const volatile __u8 port_filter_bits[65536 / 8] = {};
+const volatile bool filter_raddrs = false;
+const volatile char filter_comm[TV_COMM_LEN] = {};
 /* Destination ports whose connections are TLS, one bit each: the ClientHello
  * hook, which runs on every TCP write, decides from this before anything else. */
 const volatile __u8 tls_port_bits[65536 / 8] = {};
@@ -77,8 +84,19 @@ struct conn_state {
 	__u8 first_write_seen;
 	__u8 dead; /* tcp_destroy_sock has run: only late events of this socket follow */
 	__u8 has_burst; /* an entry in `bursts` may exist */
-	__u8 _pad[2];
+	__u8 sel; /* enum conn_sel: the user's selection, once it can be decided */
+	__u8 _pad;
 };
+
+enum conn_sel { SEL_UNDECIDED = 0, SEL_YES, SEL_NO };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 64); /* TV_MAX_FILTERS */
+	__type(key, struct tv_raddr_key);
+	__type(value, __u8);
+} raddr_filter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -262,6 +280,67 @@ static __always_inline __u64 cookie_of(struct sock *sk, bool typed)
 	return cookie;
 }
 
+static __always_inline bool port_selected(__u16 port)
+{
+	return port_filter_bits[port >> 3] & (1 << (port & 7));
+}
+
+static __always_inline bool raddr_selected(const struct tv_conn *c)
+{
+	struct tv_raddr_key key = { .prefixlen = 8 + (c->family == 4 ? 32 : 128), .family = c->family };
+
+	__builtin_memcpy(key.addr, c->daddr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&raddr_filter, &key);
+}
+
+static __always_inline bool comm_selected(const struct tv_conn *c)
+{
+	for (int i = 0; i < TV_COMM_LEN - 1; i++) {
+		if (filter_comm[i] != c->comm[i])
+			return false;
+		if (!filter_comm[i])
+			break;
+	}
+	return true;
+}
+
+/*
+ * Decides the user's selection for a connection as soon as what it depends
+ * on is known (the local port after connect() picks it, the owner at connect
+ * or accept); the collector applies the same selection again. Until then the
+ * connection is undecided and its records go out for the collector to decide.
+ */
+static __always_inline void conn_decide(struct conn_state *st)
+{
+	const struct tv_conn *c = &st->conn;
+	bool undecided = false;
+
+	if (st->sel != SEL_UNDECIDED)
+		return;
+	if (filter_ports && !port_selected(c->dport) && !(c->sport && port_selected(c->sport))) {
+		if (c->sport) {
+			st->sel = SEL_NO;
+			return;
+		}
+		undecided = true;
+	}
+	if (filter_raddrs && !raddr_selected(c)) {
+		st->sel = SEL_NO;
+		return;
+	}
+	if (filter_pids || filter_comm[0]) {
+		if (!(c->owner_flags & TV_OWNER_KNOWN)) {
+			undecided = true;
+		} else if ((filter_pids && !(c->owner_flags & TV_OWNER_MATCH)) ||
+			   (filter_comm[0] && !comm_selected(c))) {
+			st->sel = SEL_NO;
+			return;
+		}
+	}
+	if (!undecided)
+		st->sel = SEL_YES;
+}
+
 /* The owner of an accepted connection, noted by the accept syscall's exit in
  * the accepting process (right for prefork servers, socket activation and
  * SO_REUSEPORT groups, where the listener's owner is not), keyed by socket
@@ -295,6 +374,7 @@ static __always_inline void owner_of_accepted(struct conn_state *st, struct sock
 	__builtin_memcpy(st->conn.comm, o->comm, sizeof(st->conn.comm));
 	st->conn.owner_flags = o->flags;
 	bpf_map_delete_elem(&accepted, &key);
+	conn_decide(st);
 }
 
 /* Record the owner: called only where `current` is the process using sk. */
@@ -308,6 +388,7 @@ static __always_inline void owner_capture(struct conn_state *st)
 	st->conn.pid = tgid;
 	bpf_get_current_comm(st->conn.comm, sizeof(st->conn.comm));
 	st->conn.owner_flags = flags;
+	conn_decide(st);
 }
 
 static __always_inline struct conn_state *state_get(struct sock *sk, bool typed, bool create)
@@ -368,8 +449,10 @@ static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typ
 	st = state_get(sk, typed, false);
 	if (st) {
 		/* connect() picks the local port after entering SYN_SENT */
-		if (!st->conn.sport && st->conn.cookie)
+		if (!st->conn.sport && st->conn.cookie) {
 			conn_fill(&st->conn, &sk->__sk_common, typed);
+			conn_decide(st);
+		}
 		owner_of_accepted(st, sk);
 		return st;
 	}
@@ -385,6 +468,7 @@ static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typ
 	/* by probe read: sk may come from skb->sk, which the verifier will not
 	 * convert to a tcp_sock; this runs once per connection */
 	st->last_total_retrans = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+	conn_decide(st);
 	*created = true;
 	return st;
 }
@@ -461,7 +545,7 @@ static __always_inline void conn_announce(struct conn_state *st)
 {
 	struct tv_rec_conn *r;
 
-	if (st->announced || st->dead)
+	if (st->announced || st->dead || st->sel == SEL_NO)
 		return;
 	r = rec_reserve(sizeof(*r), TV_REC_CONN, bpf_ktime_get_ns(), 1, &st->conn);
 	if (!r)
@@ -585,6 +669,8 @@ static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 k
 	struct burst_entry *e;
 	struct burst *b;
 
+	if (st->sel == SEL_NO)
+		return;
 	if (st->dead)
 		goto alone;
 	conn_announce(st);
@@ -700,6 +786,8 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	tp = tcp_of(sk, typed);
 	if (!tp)
 		goto out;
+	if (st->sel == SEL_NO)
+		goto out;
 	/* the flusher holds a burst for a few instructions at most */
 	for (int i = 0; i < 16 && st->has_burst; i++)
 		burst_flush(st);
@@ -801,6 +889,10 @@ static __always_inline int on_retransmit_synack(struct sock *sk, struct request_
 		return 0;
 	conn_fill(&c, &req->__req_common, typed);
 	c.dir = TV_DIR_IN;
+	/* no socket, no owner yet: an owner filter cannot select it */
+	if (filter_pids || filter_comm[0] || (filter_ports && !port_selected(c.sport) && !port_selected(c.dport)) ||
+	    (filter_raddrs && !raddr_selected(&c)))
+		return 0;
 	r = rec_reserve(sizeof(*r), TV_REC_RETRANSMIT, bpf_ktime_get_ns(), 1, &c);
 	if (!r)
 		return 0;
@@ -922,6 +1014,8 @@ static __always_inline int on_reset(struct sock *sk, __u8 side, __u32 reason, bo
 		st->resets_sent++;
 	else
 		st->resets_received++;
+	if (st->sel == SEL_NO)
+		return 0;
 	burst_flush(st);
 	conn_announce(st);
 	r = rec_reserve(sizeof(*r), TV_REC_RESET, now, 1, &st->conn);
@@ -1064,7 +1158,7 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 	if (!(tls_port_bits[port >> 3] & (1 << (port & 7))))
 		return 0;
 	st = state_get(sk, typed, false);
-	if (!st || st->dead || st->first_write_seen || st->conn.dir != TV_DIR_OUT)
+	if (!st || st->dead || st->first_write_seen || st->conn.dir != TV_DIR_OUT || st->sel == SEL_NO)
 		return 0;
 	st->first_write_seen = 1;
 	type = RD(typed, msg, msg_iter.iter_type);

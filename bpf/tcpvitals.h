@@ -65,6 +65,16 @@ enum tv_reset_side {
 
 #define TV_REASON_UNKNOWN 0xffffffffu
 
+/* --raddr in the kernel: an LPM trie keyed by family and address, so that an
+ * IPv4 prefix never matches an IPv6 (or IPv4-mapped) address, as in userspace.
+ * prefixlen counts the family byte's 8 bits too. */
+struct tv_raddr_key {
+	__u32 prefixlen;
+	__u8 family; /* 4 or 6 */
+	__u8 addr[16];
+} __attribute__((packed));
+_Static_assert(sizeof(struct tv_raddr_key) == 21, "tv_raddr_key size");
+
 /* On every record. */
 struct tv_hdr {
 	__u16 type;  /* enum tv_rec_type */

@@ -181,6 +181,35 @@ static size_t hook_index(const char *tp)
 	return i;
 }
 
+/* The user's selection in the kernel: ports and the owner's name as
+ * read-only data; --raddr goes into raddr_filter after the load. */
+static void filters_set(struct tcpvitals_bpf *skel, const struct tv_config *cfg)
+{
+	skel->rodata->filter_ports = cfg->nports > 0;
+	for (int i = 0; i < cfg->nports; i++)
+		skel->rodata->port_filter_bits[cfg->ports[i] / 8] |= (uint8_t)(1 << (cfg->ports[i] % 8));
+	skel->rodata->filter_raddrs = cfg->nraddrs > 0;
+	memcpy(skel->rodata->filter_comm, cfg->comm, sizeof(skel->rodata->filter_comm));
+	if (!cfg->nraddrs)
+		bpf_map__set_max_entries(skel->maps.raddr_filter, 1);
+}
+
+static int raddrs_load(struct loader *ld, const struct tv_config *cfg)
+{
+	for (int i = 0; i < cfg->nraddrs; i++) {
+		const struct tv_prefix *p = &cfg->raddrs[i];
+		struct tv_raddr_key key = { .prefixlen = 8u + p->len, .family = p->family };
+		uint8_t one = 1;
+		int e;
+
+		memcpy(key.addr, p->addr, sizeof(key.addr));
+		e = bpf_map__update_elem(ld->skel->maps.raddr_filter, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
 /* Opens and loads one configuration; chosen[i] is the program for hooks[i]. */
 static int try_load(struct loader *ld, const struct tv_config *cfg, const struct attempt *at,
 		    bool burst_timer, const int *arity, struct bpf_program **chosen)
@@ -196,6 +225,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	skel->rodata->filter_pids = pid_filter;
 	skel->rodata->use_hash_storage = at->hash_storage;
 	skel->rodata->tls_capture = !cfg->tls_off;
+	filters_set(skel, cfg);
 	tls_port_bits(skel->rodata->tls_port_bits, cfg->tls_ports, cfg->ntls_ports);
 	skel->rodata->accept_owner = arity[hook_index("sys_exit_accept4")] >= 0 ||
 				     arity[hook_index("sys_exit_accept")] >= 0;
@@ -317,6 +347,12 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 	}
 	ld->attach = used->raw_tp ? "raw_tp" : "tp_btf";
 	ld->storage = used->hash_storage ? "hash" : "sk_storage";
+	rc = raddrs_load(ld, cfg);
+	if (rc) {
+		loader_stop(ld);
+		return fail(err, errlen, TV_EXIT_RUNTIME, "cannot load the --raddr prefixes into the kernel: %s",
+			    strerror(-rc));
+	}
 
 	for (size_t i = 0; i < NHOOKS; i++) {
 		struct bpf_link *link;

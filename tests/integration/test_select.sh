@@ -17,6 +17,29 @@ for ns in "$a" "$b"; do
 done
 ino_a=$(stat -L -c %i "/run/netns/$a")
 
+# Every raw record the kernel handed over (--record) for a connection:
+# "lport rport raddr comm traced" (traced: the owner is a --pid process or its descendant).
+# tv_hdr is 16 bytes; tv_conn follows (bpf/tcpvitals.h): daddr at 32, sport and dport
+# at 48, family at 52, owner_flags at 54, comm at 56.
+raw_conns() {
+	"$PY" - "$1" <<'PYEOF'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+pos = 0
+while pos + 4 <= len(data):
+    n, = struct.unpack_from("=I", data, pos)
+    rec = data[pos + 4:pos + 4 + n]
+    pos += 4 + n
+    if len(rec) < 88:
+        continue
+    sport, dport = struct.unpack_from("=HH", rec, 16 + 48)
+    daddr = ".".join(str(b) for b in rec[16 + 32:16 + 36]) if rec[16 + 52] == 4 else "v6"
+    known = rec[16 + 54] & 1
+    comm = rec[16 + 56:16 + 72].split(b"\0")[0].decode(errors="replace") if known else "?"
+    print(sport, dport, daddr, comm, (rec[16 + 54] >> 1) & 1)
+PYEOF
+}
+
 # background noise in both namespaces, on both ports, until the test ends
 noise() { while :; do ip netns exec "$1" curl -s -o /dev/null "http://${3:-127.0.0.1}:$2/"; sleep 0.05; done; }
 lab_bg noise "$a" 8001
@@ -36,30 +59,39 @@ check_eq "--netns: the refused noise to 127.0.0.2 is there" true \
 	"$(jqs "$outns" 'any(.[]; .type=="close" and .raddr=="127.0.0.2")')"
 
 outraddr="$LAB_TMP/raddr.json"
-lab_tracer "$outraddr" --json --netns "$ino_a" --raddr 127.0.0.1/32 --raddr 2001:db8::/32 -d 1.5
+lab_tracer "$outraddr" --json --netns "$ino_a" --raddr 127.0.0.1/32 --raddr 2001:db8::/32 -d 1.5 \
+	--record "$LAB_TMP/raddr.rec"
 wait "$LAB_TRACER_PID"
 check_eq "--raddr: only remote 127.0.0.1" true \
 	"$(jqs "$outraddr" '[.[]|select(.conn)] | length > 0 and all(.raddr=="127.0.0.1")')"
+check_eq "--raddr: the kernel hands over no record of the refused connections to 127.0.0.2" 0 \
+	"$(raw_conns "$LAB_TMP/raddr.rec" | awk '$3 != "127.0.0.1"' | wc -l)"
 
 outport="$LAB_TMP/port.json"
-lab_tracer "$outport" --json --netns "$ino_a" --port 8002 -d 1.5
+lab_tracer "$outport" --json --netns "$ino_a" --port 8002 --record "$LAB_TMP/port.rec" -d 1.5
 wait "$LAB_TRACER_PID"
 check_eq "--port: only port 8002 (local or remote)" true \
 	"$(jqs "$outport" '[.[]|select(.conn)] | length > 0 and all(.lport==8002 or .rport==8002)')"
 check_json_lines "$outport"
+check_eq "--port: the kernel hands over no record of another port's connections" 0 \
+	"$(raw_conns "$LAB_TMP/port.rec" | awk '$1 != 8002 && $2 != 8002' | wc -l)"
 
 outcomm="$LAB_TMP/comm.json"
-lab_tracer "$outcomm" --json --netns "$ino_a" --comm curl -d 1.5
+lab_tracer "$outcomm" --json --netns "$ino_a" --comm curl --record "$LAB_TMP/comm.rec" -d 1.5
 wait "$LAB_TRACER_PID"
 check_eq "--comm: only curl's connections (the Python servers' are left out)" true \
 	"$(jqs "$outcomm" '[.[]|select(.type=="close")] | length > 0 and all(.comm=="curl")')"
+check_eq "--comm: the kernel hands over no record of another process's connections" 0 \
+	"$(raw_conns "$LAB_TMP/comm.rec" | awk '$4 != "curl" && $4 != "?"' | wc -l)"
 
 # --pid: a shell whose children make the requests; its descendants count, others do not
 lab_bg bash -c 'while :; do ip netns exec '"$b"' curl -s -o /dev/null http://127.0.0.1:8002/; sleep 0.05; done'
 shell=${LAB_PIDS[-1]}
 outpid="$LAB_TMP/pid.json"
-lab_tracer "$outpid" --json --pid "$shell" -d 1.5
+lab_tracer "$outpid" --json --pid "$shell" -d 1.5 --record "$LAB_TMP/pid.rec"
 wait "$LAB_TRACER_PID"
+check_eq "--pid: the kernel hands over no record of another process's connections" 0 \
+	"$(raw_conns "$LAB_TMP/pid.rec" | awk '$4 != "?" && $5 != 1' | wc -l)"
 check_eq "--pid: only the shell's descendants' connections (curl to 8002 in $b)" true \
 	"$(jqs "$outpid" '[.[]|select(.type=="close")] | length > 0 and all(.comm=="curl" and .rport==8002 and .dir=="out")')"
 kill "$shell"

@@ -113,7 +113,12 @@ $(BUILD)/bench/empty.bpf.o: tools/bench/empty.bpf.c $(VMLINUX) $(BUILD)/.deps
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -c $< -o $@
 
-$(BUILD)/bench/attach_empty: tools/bench/attach_empty.c $(BUILD)/bench/empty.bpf.o
+$(BUILD)/bench/touch.bpf.o: tools/bench/touch.bpf.c $(VMLINUX) $(BUILD)/.deps
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -c $< -o $@
+
+$(BUILD)/bench/attach_empty: tools/bench/attach_empty.c $(BUILD)/bench/empty.bpf.o $(BUILD)/bench/touch.bpf.o
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lbpf -lelf -lz -o $@
 

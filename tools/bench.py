@@ -6,7 +6,10 @@ table. Sections (BENCH_ONLY=name,name to run some):
 
   hooks       every hook's run time per event over an empty program on the same
               tracepoint, and how often it fires, under each load (BPF statistics on)
-  throughput  loopback iperf3, bulk and small messages (-l 64, Nagle off): traced /
+  rcvpath     the receive path: tcpvitals' program against one that only makes the same
+              reads of the socket and segment (tools/bench/touch.bpf.c), under bulk
+  throughput  loopback: iperf3 bulk, and small messages (64 bytes each way, request and
+              response on one connection, Nagle off: tools/bench/churn.c rr): traced /
               untraced for tcpvitals, tcplife, tcpstates and dumpcap (snaplen 128), the
               median of interleaved rounds with the spread (BPF statistics off)
   churn       a C client opening and closing connections as fast as it can: the rate
@@ -190,15 +193,25 @@ def iperf(*opts):
     raise RuntimeError("iperf3 failed")
 
 
+def request_response():
+    """Transactions per second: 64 bytes each way on one connection, Nagle off."""
+    out = subprocess.run(ns(os.path.join(BENCH, "churn"), "rr", "127.0.0.1", str(CHURN_PORT), str(SECS)),
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]) / float(out[1])
+
+
 def churn(seconds=None):
     out = subprocess.run(ns(os.path.join(BENCH, "churn"), "client", "127.0.0.1", str(CHURN_PORT),
                             str(seconds or SECS)), capture_output=True, text=True, check=True).stdout.split()
     return int(out[0]) / float(out[1]), int(out[0])
 
 
+# Small messages: request/response rather than iperf3 -l 64 -N, whose
+# throughput on 2 vCPUs flips between two regimes (ratios near 0.6 and 1.8 for
+# every tool, untraced pairs alike) whatever is traced.
 LOADS = {
     "bulk": lambda: iperf(),
-    "small": lambda: iperf("-l", "64", "-N"),
+    "small": request_response,
     "churn": lambda: churn()[0],
 }
 
@@ -222,10 +235,10 @@ HOOK_PROGS = {  # tcpvitals' tp_btf program -> its tracepoint
 }
 
 
-def attach_empty():
-    """Empty programs on every tracepoint; returns (process, their program ids)."""
+def attach_empty(obj="empty.bpf.o"):
+    """Empty programs on every tracepoint (or obj's); returns (process, their program ids)."""
     before = set(progs())
-    p = subprocess.Popen([os.path.join(BENCH, "attach_empty"), os.path.join(BENCH, "empty.bpf.o")],
+    p = subprocess.Popen([os.path.join(BENCH, "attach_empty"), os.path.join(BENCH, obj)],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     if p.stdout.readline().strip() != "ready":
         raise RuntimeError("attach_empty failed")
@@ -283,6 +296,57 @@ def section_hooks():
     return results
 
 
+def rcv_cost(middle):
+    """ns per run of the middle program on tcp_probe over an empty one after it, bulk load."""
+    first, _ = attach_empty()
+    if middle == "tcpvitals":
+        tool = Tcpvitals("--json")
+        tool.start()
+        stop = tool.stop
+        name = "btf_rcv_segment"
+    else:
+        p, _ = attach_empty("touch.bpf.o")
+        stop = lambda: (p.stdin.close(), p.wait())
+        name = "touch_tcp_probe"
+    after, after_ids = attach_empty()
+    try:
+        before = progs()
+        LOADS["bulk"]()
+        now = progs()
+        d = {}
+        for pid, (n, rt, rc) in now.items():
+            if n == name or pid in after_ids:
+                b = before.get(pid, (n, 0, 0))
+                d[n] = (rt - b[1], rc - b[2])
+        mine, empty = d[name], d["empty_tcp_probe"]
+        return mine[0] / mine[1] - empty[0] / empty[1]
+    finally:
+        after.stdin.close()
+        after.wait()
+        stop()
+        first.stdin.close()
+        first.wait()
+
+
+def section_rcvpath():
+    """tcpvitals' receive-path program against one that only makes the same
+    reads of the socket and segment (tools/bench/touch.bpf.c), interleaved."""
+    bpf_stats(True)
+    try:
+        tv, touch = [], []
+        for _ in range(ROUNDS):
+            tv.append(rcv_cost("tcpvitals"))
+            touch.append(rcv_cost("touch"))
+    finally:
+        bpf_stats(False)
+    res = {"tcpvitals": statistics.median(tv), "touch": statistics.median(touch),
+           "logic": statistics.median(a - b for a, b in zip(tv, touch)), "rounds_tcpvitals": tv,
+           "rounds_touch": touch}
+    log("rcvpath: over empty, tcpvitals %+.1f ns, the same reads alone %+.1f ns, the logic %+.1f ns (medians of %d)" % (
+        res["tcpvitals"], res["touch"], res["logic"], ROUNDS))
+    return res
+
+
 def fmt(v):
     return "-" if v is None else "%.1f" % v
 
@@ -316,8 +380,8 @@ def section_throughput():
         for tool in compared_tools():
             res[load][tool.name] = ratio_rounds(tool, load)
             r = res[load][tool.name]
-            log("throughput %-5s %-16s traced/untraced median %.3f (%.3f to %.3f), untraced %.2f Gbit/s" % (
-                load, tool.name, r["median"], r["min"], r["max"], r["untraced_median"] / 1e9))
+            log("throughput %-5s %-16s traced/untraced median %.3f (%.3f to %.3f), untraced %.4g/s" % (
+                load, tool.name, r["median"], r["min"], r["max"], r["untraced_median"]))
     return res
 
 
@@ -391,7 +455,8 @@ def section_memory():
     return res
 
 
-SECTIONS = {"hooks": section_hooks, "throughput": section_throughput, "churn": section_churn,
+SECTIONS = {"hooks": section_hooks, "rcvpath": section_rcvpath, "throughput": section_throughput,
+            "churn": section_churn,
             "collector": section_collector, "memory": section_memory}
 
 

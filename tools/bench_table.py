@@ -47,16 +47,24 @@ def render(res):
                                          "the development VM", res["rounds"], res["seconds"]), ""]
     if "hooks" in res:
         out += ["**Every hook**, BPF statistics on, tcpvitals `--json` and an empty program on each of its "
-                "tracepoints attached together; loads: bulk and small-message (`-l 64`, Nagle off) "
-                "`iperf3`, and the churn client. ns over empty is the program's run time per run minus "
+                "tracepoints attached together; loads: bulk `iperf3`, small messages (64 B request and "
+                "response), and the churn client. ns over empty is the program's run time per run minus "
                 "the empty program's.", ""]
         out += hooks_table(res["hooks"]) + [""]
+    if "rcvpath" in res:
+        r = res["rcvpath"]
+        out += ["**The receive path** (bulk load, medians of %d interleaved rounds): tcpvitals' `tcp_probe` "
+                "program costs **%+.1f ns** per segment over an empty program; a program that only makes the "
+                "same reads of the socket and the segment and nothing else (`tools/bench/touch.bpf.c`) costs "
+                "%+.1f ns; what tcpvitals' own logic adds on top is **%+.1f ns**." % (
+                    len(r["rounds_tcpvitals"]), r["tcpvitals"], r["touch"], r["logic"]), ""]
     if "throughput" in res:
         t = res["throughput"]
         tools = list(t["small"].keys())
         out += ["**Loopback throughput**, traced / untraced, median of interleaved rounds (range), "
-                "BPF statistics off; untraced: small %.2f Gbit/s, bulk %.1f Gbit/s." % (
-                    t["small"][tools[0]]["untraced_median"] / 1e9, t["bulk"][tools[0]]["untraced_median"] / 1e9),
+                "BPF statistics off; untraced: small messages (64 B request, 64 B response) %.0f "
+                "transactions/s, bulk %.1f Gbit/s." % (
+                    t["small"][tools[0]]["untraced_median"], t["bulk"][tools[0]]["untraced_median"] / 1e9),
                 "", "| tool | small messages | bulk |", "|---|---|---|"]
         for tool in tools:
             out.append("| %s | %s | %s |" % (tool, spread(t["small"][tool]), spread(t["bulk"][tool])))

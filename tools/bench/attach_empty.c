@@ -1,5 +1,6 @@
-/* Loads and attaches tools/bench/empty.bpf.o until stdin closes: one empty
- * program per tracepoint that exists on this kernel. */
+/* Loads and attaches a benchmark object (tools/bench/empty.bpf.o: one empty
+ * program per tracepoint that exists on this kernel; touch.bpf.o) until stdin
+ * closes. Programs are named PREFIX_TRACEPOINT. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@ int main(int argc, char **argv)
 	}
 	bpf_object__for_each_program(prog, obj) {
 		/* empty_TRACEPOINT: skip tracepoints this kernel does not have */
-		const char *tp = bpf_program__name(prog) + strlen("empty_");
+		const char *tp = strchr(bpf_program__name(prog), '_') + 1;
 
 		if (!strncmp(bpf_program__section_name(prog), "tracepoint/", 11)) {
 			snprintf(name, sizeof(name), "/sys/kernel/tracing/events/syscalls/%s/id", tp);

@@ -5,10 +5,15 @@
  *                                  closed (so TIME_WAIT stays on the client), forever
  *   churn client ADDR PORT SECONDS connect and close as fast as one thread can for
  *                                  SECONDS; prints "CONNECTIONS ELAPSED_S"
+ *   churn rr ADDR PORT SECONDS     one connection (Nagle off): a 64-byte request, the
+ *                                  server's 64-byte answer, again, for SECONDS; prints
+ *                                  "TRANSACTIONS ELAPSED_S"
+ * The server answers any bytes it gets with as many, so one server serves both.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +58,12 @@ static int serve(struct sockaddr_in sa)
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
-			if (fd != lfd) { /* the client closed: so do we */
+			if (fd != lfd) { /* bytes are echoed; the client closed: so do we */
+				char buf[4096];
+				ssize_t got = read(fd, buf, sizeof(buf));
+
+				if (got > 0 && write(fd, buf, (size_t)got) == got)
+					continue;
 				close(fd);
 				continue;
 			}
@@ -92,12 +102,47 @@ static int client(struct sockaddr_in sa, double seconds)
 	return 0;
 }
 
+static int request_response(struct sockaddr_in sa, double seconds)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+	double start, end;
+	unsigned long n = 0;
+	char msg[64] = { 0 };
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		perror("churn: connect");
+		return 1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	start = now_s();
+	end = start + seconds;
+	while (now_s() < end) {
+		size_t got = 0;
+
+		if (write(fd, msg, sizeof(msg)) != sizeof(msg))
+			return 1;
+		while (got < sizeof(msg)) {
+			ssize_t r = read(fd, msg + got, sizeof(msg) - got);
+
+			if (r <= 0)
+				return 1;
+			got += (size_t)r;
+		}
+		n++;
+	}
+	printf("%lu %.3f\n", n, now_s() - start);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "server"))
 		return serve(address(argv[2], argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "client"))
 		return client(address(argv[2], argv[3]), atof(argv[4]));
-	fprintf(stderr, "usage: churn server ADDR PORT | churn client ADDR PORT SECONDS\n");
+	if (argc == 5 && !strcmp(argv[1], "rr"))
+		return request_response(address(argv[2], argv[3]), atof(argv[4]));
+	fprintf(stderr, "usage: churn server ADDR PORT | churn client|rr ADDR PORT SECONDS\n");
 	return 2;
 }

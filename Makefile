@@ -26,7 +26,7 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps vmlinux test unit integration run demo install clean bench bench-readme fuzz
+.PHONY: all deps vmlinux test unit integration run demo install clean bench bench-readme fuzz static dist vmtest
 all: $(BUILD)/tcpvitals
 
 # Installs missing build and test dependencies on Debian/Ubuntu (needs root).
@@ -53,6 +53,32 @@ $(BUILD)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpvitals.h $(BUILD)/tcpvitals.s
 $(BUILD)/tcpvitals: $(BUILD)/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# One self-contained binary (libbpf, libelf, zlib and OpenSSL linked in; the
+# BPF object is embedded as always): it needs nothing on the target but a
+# kernel with BTF. glibc warns about name lookups and dlopen in OpenSSL that
+# the checks never use (they connect to an address): those lines are left out.
+STATIC_LIBS := -lbpf -lelf -lz -lssl -lcrypto -lpthread -ldl
+STATIC_NOISE := -e 'in statically linked applications requires at runtime' -e ': in function'
+$(BUILD)/static/tcpvitals: $(BUILD)/main.o $(USER_OBJS)
+	$(Q)mkdir -p $(@D)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -static $^ $(STATIC_LIBS) -o $@ 2>$@.log || { cat $@.log; exit 1; }
+	$(Q)grep -v $(STATIC_NOISE) $@.log || true
+	$(Q)strip --strip-debug $@
+
+static: $(BUILD)/static/tcpvitals
+
+# A tarball to copy to a host: the static binary, the man page, the jq
+# recipes, the README, and their SHA256SUMS.
+DIST := $(BUILD)/dist/tcpvitals-$(VERSION)-$(ARCH)
+dist: $(BUILD)/static/tcpvitals
+	$(Q)rm -rf $(DIST) && mkdir -p $(DIST)/jq
+	$(Q)cp $(BUILD)/static/tcpvitals tools/tcpvitals.8 README.md $(DIST)/
+	$(Q)cp tools/jq/*.jq $(DIST)/jq/
+	$(Q)cd $(DIST) && sha256sum tcpvitals tcpvitals.8 README.md jq/*.jq > SHA256SUMS
+	$(Q)tar -C $(BUILD)/dist -czf $(DIST).tar.gz $(notdir $(DIST))
+	$(call msg,DIST,$(DIST).tar.gz)
 
 # Unit tests build the collector's sources again under AddressSanitizer and UBSan.
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -103,6 +129,7 @@ bench-readme:
 
 install: $(BUILD)/tcpvitals
 	install -D -m 0755 $(BUILD)/tcpvitals $(DESTDIR)/usr/local/sbin/tcpvitals
+	install -D -m 0644 tools/tcpvitals.8 $(DESTDIR)/usr/local/share/man/man8/tcpvitals.8
 
 clean:
 	$(Q)rm -rf $(BUILD)

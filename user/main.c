@@ -333,6 +333,7 @@ int main(int argc, char **argv)
 	si.nmissing = r.ld.nmissing;
 	/* COMMAND has not run yet: no connection older than tracing can be its */
 	si.existing = r.have_cmd ? 0 : open_sockets(&r, false);
+	si.ca_store = tls_track_ca_store(r.tls);
 	r.out.ops->start(&r.out, &si);
 	fflush(r.out.f);
 

@@ -23,6 +23,7 @@ struct start_info {
 	const char **missing; /* optional tracepoints not available */
 	int nmissing;
 	int existing; /* connections open before tracing began; -1: could not tell */
+	const char *ca_store; /* the TLS checks' trusted certificates; NULL: off, or none found */
 };
 
 struct stop_info {

@@ -145,6 +145,7 @@ static void json_start(struct output *o, const struct start_info *si)
 		jw_u64(&w, "existing", (uint64_t)si->existing);
 	else
 		jw_null(&w, "existing");
+	jw_str(&w, "ca_store", si->ca_store);
 	jw_end(&w);
 }
 

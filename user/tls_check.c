@@ -46,9 +46,53 @@ struct tls_checker {
 	bool stopping;
 	struct done *done_head, *done_tail;
 	int own_netns; /* fd of the tracer's namespace, to return to */
+	char ca_store[256]; /* the trusted certificates used; empty: none found */
 };
 
 static int ex_result_idx = -1;
+
+/*
+ * The system's trusted certificates. A static build's OpenSSL knows only the
+ * build host's default paths, so look where the common distributions keep
+ * them, after the variables OpenSSL itself honours.
+ */
+static const char *const ca_files[] = {
+	"/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Arch, Alpine, Gentoo */
+	"/etc/pki/tls/certs/ca-bundle.crt",                  /* RHEL, Fedora, CentOS */
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL, Fedora (the source of the above) */
+	"/etc/ssl/ca-bundle.pem",                            /* openSUSE, SLES */
+	"/etc/ssl/cert.pem",                                 /* Alpine, macOS, the BSDs */
+};
+static const char *const ca_dirs[] = { "/etc/ssl/certs", "/etc/pki/tls/certs" };
+
+/* Loads the first store found; tc->ca_store names it. False if none. */
+static bool ca_store_load(struct tls_checker *tc)
+{
+	const char *file = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
+
+	if ((file && *file) || (dir && *dir)) {
+		if (!SSL_CTX_load_verify_locations(tc->ctx, file && *file ? file : NULL, dir && *dir ? dir : NULL))
+			return false;
+		snprintf(tc->ca_store, sizeof(tc->ca_store), "%s", file && *file ? file : dir);
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(ca_files) / sizeof(ca_files[0]); i++)
+		if (access(ca_files[i], R_OK) == 0 && SSL_CTX_load_verify_locations(tc->ctx, ca_files[i], NULL)) {
+			snprintf(tc->ca_store, sizeof(tc->ca_store), "%s", ca_files[i]);
+			return true;
+		}
+	for (size_t i = 0; i < sizeof(ca_dirs) / sizeof(ca_dirs[0]); i++)
+		if (access(ca_dirs[i], R_OK) == 0 && SSL_CTX_load_verify_locations(tc->ctx, NULL, ca_dirs[i])) {
+			snprintf(tc->ca_store, sizeof(tc->ca_store), "%s", ca_dirs[i]);
+			return true;
+		}
+	return false;
+}
+
+const char *tls_checker_ca_store(const struct tls_checker *tc)
+{
+	return tc && tc->ca_store[0] ? tc->ca_store : NULL;
+}
 
 static int64_t now_ms(void)
 {
@@ -386,12 +430,17 @@ int tls_checker_new(struct tls_checker **out, const struct tls_options *opt, cha
 	SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_PEER, verify_cb);
 	SSL_CTX_set_verify_depth(tc->ctx, MAX_VERIFY_DEPTH);
 	SSL_CTX_set_max_cert_list(tc->ctx, MAX_CERT_LIST);
-	if (opt->ca_file ? !SSL_CTX_load_verify_locations(tc->ctx, opt->ca_file, NULL)
-			 : !SSL_CTX_set_default_verify_paths(tc->ctx)) {
-		snprintf(err, errlen, "cannot load trusted certificates%s%s; --ca-file takes a PEM file",
-			 opt->ca_file ? " from " : "", opt->ca_file ? opt->ca_file : "");
-		tls_checker_free(tc);
-		return TV_EXIT_USAGE;
+	if (opt->ca_file) {
+		if (!SSL_CTX_load_verify_locations(tc->ctx, opt->ca_file, NULL)) {
+			snprintf(err, errlen, "cannot load trusted certificates from %s; --ca-file takes a PEM file",
+				 opt->ca_file);
+			tls_checker_free(tc);
+			return TV_EXIT_USAGE;
+		}
+		snprintf(tc->ca_store, sizeof(tc->ca_store), "%s", opt->ca_file);
+	} else if (!ca_store_load(tc)) {
+		pr_warn("no trusted certificates found (tried SSL_CERT_FILE, SSL_CERT_DIR and the usual "
+			"places); every TLS check will fail verification; use --ca-file\n");
 	}
 	for (int i = 0; i < opt->workers; i++) {
 		int e = pthread_create(&tc->threads[tc->nthreads], NULL, worker, tc);

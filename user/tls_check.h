@@ -46,5 +46,7 @@ bool tls_checker_submit(struct tls_checker *tc, struct tls_job *job);
 /* Takes one finished check, or returns false. The result is the caller's to free(). */
 bool tls_checker_take(struct tls_checker *tc, struct tls_result **res);
 void tls_checker_free(struct tls_checker *tc);
+/* The file or directory of trusted certificates in use; NULL if none was found. */
+const char *tls_checker_ca_store(const struct tls_checker *tc);
 
 #endif

@@ -340,3 +340,8 @@ bool tls_track_next(struct tls_track *tt, uint64_t *cookie, const struct tls_rep
 		tt->ready = e;
 	}
 }
+
+const char *tls_track_ca_store(const struct tls_track *tt)
+{
+	return tt ? tls_checker_ca_store(tt->tc) : NULL;
+}

@@ -54,6 +54,8 @@ enum tls_request {
 int tls_track_new(struct tls_track **out, const struct tls_track_options *opt, char *err, size_t errlen);
 void tls_track_free(struct tls_track *tt);
 bool tls_track_port(const struct tls_track *tt, uint16_t port);
+/* The trusted certificates the checks use (for the start record); NULL: none. */
+const char *tls_track_ca_store(const struct tls_track *tt);
 /* The name to check for a connection without a readable ClientHello. */
 const char *tls_track_option_name(const struct tls_track *tt, const struct tv_conn *id);
 /* Asks for a check of id's server under sni (NULL or "": none) on behalf of

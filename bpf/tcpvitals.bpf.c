@@ -182,7 +182,6 @@ struct {
 } traced_tgids SEC(".maps");
 
 static const struct conn_state zero_state;
-__u64 synthetic_cookie; /* raw_tp: sockets whose cookie the kernel never assigned */
 /* Connections with an unwritten burst: while there are none, which is the
  * usual case, normal segments skip the storage lookup altogether. */
 __s64 pending_bursts;
@@ -273,10 +272,20 @@ static __always_inline __u64 cookie_of(struct sock *sk, bool typed)
 
 	if (typed && !use_hash_storage)
 		return bpf_get_socket_cookie(sk);
-	/* Without the helper the cookie exists only if someone asked for it. */
+	/* Without the helper the cookie exists only if someone asked for it
+	 * (ss -e, sock_diag). Otherwise one of ours: bit 52 set, below 2^53 so
+	 * that a JSON reader's double keeps it exact, made from the time, the
+	 * CPU and the ports (an atomic counter's fetch-and-add would need 5.12:
+	 * 5.10 refuses the program before looking at it; and no arithmetic on a
+	 * typed socket pointer is allowed). */
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	if (!cookie)
-		cookie = (1ULL << 63) | __sync_fetch_and_add(&synthetic_cookie, 1);
+	if (!cookie) {
+		__u64 x = bpf_ktime_get_ns() ^ ((__u64)bpf_get_smp_processor_id() << 44) ^
+			  ((__u64)BPF_CORE_READ(sk, __sk_common.skc_portpair) << 20);
+
+		x *= 0x9e3779b97f4a7c15ULL; /* spread the bits before cutting to 52 */
+		cookie = TV_COOKIE_SYNTHETIC | (x >> 12);
+	}
 	return cookie;
 }
 
@@ -604,11 +613,22 @@ static __always_inline void burst_write(const struct burst *b, const struct tv_c
  * The burst lock: the hooks run under the socket's lock, the flusher timer
  * does not. Nobody ever waits for it: a hook that finds it taken writes its
  * anomaly on its own, the flusher comes back next time. It exists only with
- * the flusher (compare-and-exchange: 5.12, commit 5ffa25502b5a).
+ * the flusher.
  */
+#define READ_ONCE_U64(x) (*(volatile __u64 *)&(x))
+
 static __always_inline bool burst_trylock(struct burst_entry *e)
 {
-	return !burst_timer || __sync_val_compare_and_swap(&e->lock, 0, 1) == 0;
+	if (!burst_timer)
+		return true;
+	/* add one, then look: whoever sees 1 holds it; anyone else takes its one
+	 * back. Two at once can both back off, never both hold it. A plain atomic
+	 * add: compare-and-exchange (5.12) makes 5.10 refuse every program. */
+	__sync_fetch_and_add(&e->lock, 1);
+	if (READ_ONCE_U64(e->lock) == 1)
+		return true;
+	__sync_fetch_and_add(&e->lock, -1);
+	return false;
 }
 
 static __always_inline void burst_unlock(struct burst_entry *e)
@@ -1141,6 +1161,52 @@ static __always_inline int on_exit(struct task_struct *task, bool typed)
 
 /* ---- the first write on a new outgoing connection to a TLS port ---- */
 
+/* struct iov_iter as older kernels lay it out, for CO-RE: `iter_type` came in
+ * 5.14 (before, `type` held ITER_* bits with the direction); `iov` became
+ * `__iov` in 6.4. */
+struct iov_iter___pre514 {
+	unsigned int type;
+};
+
+struct iov_iter___pre64 {
+	const struct iovec *iov;
+};
+
+/* The first user buffer of a write and its length; false for kernel-internal
+ * writes (sendfile, splice), which have none. */
+static __always_inline bool write_buffer(struct msghdr *msg, const void **base, __u64 *count)
+{
+	struct iov_iter *it = &msg->msg_iter;
+	const struct iovec *iov;
+	__u64 first;
+
+	*count = BPF_CORE_READ(it, count);
+	if (bpf_core_field_exists(it->iter_type)) {
+		__u8 type = BPF_CORE_READ(it, iter_type);
+
+		/* ITER_UBUF: 6.0, a single user buffer */
+		if (bpf_core_enum_value_exists(enum iter_type, ITER_UBUF) &&
+		    type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
+			*base = BPF_CORE_READ(it, ubuf);
+			return true;
+		}
+		if (type != bpf_core_enum_value(enum iter_type, ITER_IOVEC))
+			return false;
+	} else if (!(BPF_CORE_READ((struct iov_iter___pre514 *)it, type) &
+		     bpf_core_enum_value(enum iter_type, ITER_IOVEC))) {
+		return false;
+	}
+	if (bpf_core_field_exists(it->__iov))
+		iov = BPF_CORE_READ(it, __iov);
+	else
+		iov = BPF_CORE_READ((struct iov_iter___pre64 *)it, iov);
+	*base = BPF_CORE_READ(iov, iov_base);
+	first = BPF_CORE_READ(iov, iov_len);
+	if (first < *count)
+		*count = first;
+	return true;
+}
+
 static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool typed)
 {
 	struct tv_rec_tls_hello *r;
@@ -1149,7 +1215,6 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 	__u16 port;
 	__u32 n;
 	__u64 count;
-	__u8 type;
 
 	if (!tls_capture)
 		return 0;
@@ -1161,20 +1226,8 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 	if (!st || st->dead || st->first_write_seen || st->conn.dir != TV_DIR_OUT || st->sel == SEL_NO)
 		return 0;
 	st->first_write_seen = 1;
-	type = RD(typed, msg, msg_iter.iter_type);
-	count = RD(typed, msg, msg_iter.count);
-	if (type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
-		base = RD(typed, msg, msg_iter.ubuf);
-	} else if (type == bpf_core_enum_value(enum iter_type, ITER_IOVEC)) {
-		const struct iovec *iov = RD(typed, msg, msg_iter.__iov);
-		__u64 first = BPF_CORE_READ(iov, iov_len);
-
-		base = BPF_CORE_READ(iov, iov_base);
-		if (first < count)
-			count = first;
-	} else {
-		return 0; /* kernel-internal writes (sendfile, splice): no user buffer */
-	}
+	if (!write_buffer(msg, &base, &count))
+		return 0;
 	conn_announce(st);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
@@ -1241,6 +1294,14 @@ HOOK(drop_reason, "kfree_skb",
 HOOK(drop, "kfree_skb", on_drop(skb, NULL, TV_REASON_UNKNOWN, typed),
      struct sk_buff *skb, void *location)
 HOOK(sendmsg, "tcp_sendmsg_locked", on_sendmsg(sk, msg, typed), struct sock *sk, struct msghdr *msg)
+
+/* Kernels without the tcp_sendmsg_locked tracepoint (6.1 and older): the same
+ * handler at the entry of tcp_sendmsg, where the kernel allows fentry (5.5). */
+SEC("fentry/tcp_sendmsg")
+int BPF_PROG(fentry_sendmsg, struct sock *sk, struct msghdr *msg, size_t size)
+{
+	return on_sendmsg(sk, msg, true);
+}
 HOOK(fork, "sched_process_fork", on_fork(parent, child, typed),
      struct task_struct *parent, struct task_struct *child)
 HOOK(exit, "sched_process_exit", on_exit(task, typed), struct task_struct *task)

@@ -84,6 +84,10 @@ struct tv_hdr {
 };
 _Static_assert(sizeof(struct tv_hdr) == 16, "tv_hdr size");
 
+/* A cookie tcpvitals made for a socket the kernel gave none (raw_tp, hash
+ * storage): bit 52 set, below 2^53, exact in a JSON reader's double. */
+#define TV_COOKIE_SYNTHETIC (1ULL << 52)
+
 /* The connection a record belongs to. cookie 0: no socket yet (SYN-ACK). */
 struct tv_conn {
 	__u64 cookie; /* bpf_get_socket_cookie(); the sk: value of ss -e */

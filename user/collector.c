@@ -427,6 +427,10 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 		}
 		break;
 	case TV_REC_CLOSE:
+		/* a TLS connection that ended before its ClientHello (or without a
+		 * way to see one) is checked now: its close waits for the result */
+		if (dlink_linked(&c->hello))
+			tls_request(col, c, NULL, TLS_SNI_NONE);
 		c->close = r->close;
 		c->phase = CONN_CLOSED;
 		if (r->close.hist.start_ns && r->close.hist.start_ns < c->first_ts_ns)

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,35 +64,28 @@ struct attempt {
 
 /* What the running kernel offers besides tracepoints. */
 struct kernel_features {
-	bool atomic_cmpxchg; /* 5.12 */
 	bool bpf_timer;      /* struct bpf_timer in BTF: 5.15, commit b00628b1c7d5 */
+	bool fentry_sendmsg; /* no tcp_sendmsg_locked tracepoint, but tcp_sendmsg in BTF */
 };
 
-/*
- * Atomic compare-and-exchange in BPF programs: 5.12, commit 5ffa25502b5a
- * ("bpf: Add instructions for atomic_[cmp]xchg"). Probed by loading one.
- */
-static bool probe_atomic_cmpxchg(void)
-{
-	const struct bpf_insn insns[] = {
-		/* *(u64 *)(r10 - 8) = 0 */
-		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -8, .imm = 0 },
-		/* r0 = 0; r1 = 1 */
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
-		/* r0 = cmpxchg((u64 *)(r10 - 8), r0, r1) */
-		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_1,
-		  .off = -8, .imm = BPF_CMPXCHG },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns,
-			       sizeof(insns) / sizeof(insns[0]), NULL);
+/* Programs beyond the hooks, each left out again if the kernel refuses it. */
+struct extras {
+	bool burst_timer;    /* the flusher timer (tp_btf only) */
+	bool fentry_sendmsg; /* the ClientHello at tcp_sendmsg's entry */
+};
 
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
+/* Whether this process may load tracing programs: CAP_SYS_ADMIN, or
+ * CAP_BPF with CAP_PERFMON (5.8). */
+static bool bpf_privileged(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	return (eff >> CAP_SYS_ADMIN & 1) || ((eff >> 39 /* CAP_BPF */ & 1) && (eff >> 38 /* CAP_PERFMON */ & 1));
 }
 
 /* libbpf's messages go to debug output: fallbacks make expected failures. */
@@ -212,7 +207,7 @@ static int raddrs_load(struct loader *ld, const struct tv_config *cfg)
 
 /* Opens and loads one configuration; chosen[i] is the program for hooks[i]. */
 static int try_load(struct loader *ld, const struct tv_config *cfg, const struct attempt *at,
-		    bool burst_timer, const int *arity, struct bpf_program **chosen)
+		    const struct extras *ex, const int *arity, struct bpf_program **chosen)
 {
 	struct tcpvitals_bpf *skel = tcpvitals_bpf__open();
 	bool pid_filter = cfg->npids > 0 || cfg->command;
@@ -229,7 +224,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	tls_port_bits(skel->rodata->tls_port_bits, cfg->tls_ports, cfg->ntls_ports);
 	skel->rodata->accept_owner = arity[hook_index("sys_exit_accept4")] >= 0 ||
 				     arity[hook_index("sys_exit_accept")] >= 0;
-	skel->rodata->burst_timer = burst_timer;
+	skel->rodata->burst_timer = ex->burst_timer;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)cfg->ringbuf_size);
 	skel->rodata->ringbuf_size = cfg->ringbuf_size;
 	if (!at->hash_storage) {
@@ -254,7 +249,8 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 		if (chosen[i])
 			bpf_program__set_autoload(chosen[i], true);
 	}
-	bpf_program__set_autoload(skel->progs.start_flusher, burst_timer);
+	bpf_program__set_autoload(skel->progs.start_flusher, ex->burst_timer);
+	bpf_program__set_autoload(skel->progs.fentry_sendmsg, ex->fentry_sendmsg);
 	err = tcpvitals_bpf__load(skel);
 	if (err) {
 		tcpvitals_bpf__destroy(skel);
@@ -297,7 +293,6 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 	if (libbpf_get_error(btf))
 		return fail(err, errlen, TV_EXIT_PRIV,
 			    "the kernel has no BTF (/sys/kernel/btf/vmlinux); tcpvitals needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-	kf.atomic_cmpxchg = probe_atomic_cmpxchg();
 	kf.bpf_timer = btf__find_by_name_kind(btf, "bpf_timer", BTF_KIND_STRUCT) > 0;
 	for (size_t i = 0; i < NHOOKS; i++) {
 		arity[i] = hooks[i].classic ? classic_arity(fs, hooks[i].classic, hooks[i].tp)
@@ -308,6 +303,9 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 				    "this kernel has no tracepoint %s, which tcpvitals needs", hooks[i].tp);
 		}
 	}
+	/* the ClientHello where tcp_sendmsg_locked (6.x) is missing: fentry, 5.5 */
+	kf.fentry_sendmsg = !cfg->tls_off && arity[hook_index("tcp_sendmsg_locked")] < 0 &&
+			    btf__find_by_name_kind(btf, "tcp_sendmsg", BTF_KIND_FUNC) > 0;
 	btf__free(btf);
 
 	if (cfg->hooks == TV_HOOKS_RAW_TP)
@@ -320,12 +318,18 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 		last = 0;
 	for (int a = first; a <= last; a++) {
 		/* the flusher timer: tp_btf only (a raw_tp program may not use a timer) */
-		bool timer = !attempts[a].raw_tp && kf.atomic_cmpxchg && kf.bpf_timer;
+		struct extras ex = {
+			/* a raw_tp program may not use a timer */
+			.burst_timer = !attempts[a].raw_tp && kf.bpf_timer,
+			.fentry_sendmsg = kf.fentry_sendmsg,
+		};
 
-		rc = try_load(ld, cfg, &attempts[a], timer, arity, chosen);
-		if (rc && timer) {
-			pr_debug("loading with the burst flusher failed (%s); trying without it\n", strerror(-rc));
-			rc = try_load(ld, cfg, &attempts[a], false, arity, chosen);
+		rc = try_load(ld, cfg, &attempts[a], &ex, arity, chosen);
+		if (rc && (ex.burst_timer || ex.fentry_sendmsg)) {
+			pr_debug("loading with the burst flusher or fentry failed (%s); trying without them\n",
+				 strerror(-rc));
+			ex = (struct extras){ 0 };
+			rc = try_load(ld, cfg, &attempts[a], &ex, arity, chosen);
 		}
 		if (!rc) {
 			used = &attempts[a];
@@ -338,7 +342,10 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 			break;
 	}
 	if (!used) {
-		if (rc == -EPERM || rc == -EACCES)
+		/* EACCES is also the verifier's refusal, and EPERM a kernel that
+		 * refuses a program type even to root: only the process's own
+		 * capabilities say whether privilege is what is missing */
+		if ((rc == -EPERM || rc == -EACCES) && !bpf_privileged())
 			return fail(err, errlen, TV_EXIT_PRIV,
 				    "needs root or CAP_BPF and CAP_PERFMON to load BPF programs; try sudo");
 		return fail(err, errlen, TV_EXIT_PRIV,
@@ -378,6 +385,13 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 		}
 		ld->links[ld->nlinks++] = link;
 		ld->hooks[ld->nhooks++] = hooks[i].tp;
+	}
+	if (bpf_program__autoload(ld->skel->progs.fentry_sendmsg)) {
+		ld->fentry_sendmsg = bpf_program__attach(ld->skel->progs.fentry_sendmsg);
+		if (ld->fentry_sendmsg)
+			ld->hooks[ld->nhooks++] = "fentry:tcp_sendmsg";
+		else
+			pr_debug("fentry on tcp_sendmsg did not attach: %s\n", strerror(errno));
 	}
 	if (ld->skel->rodata->burst_timer) {
 		ld->flusher = bpf_program__attach(ld->skel->progs.start_flusher);
@@ -464,6 +478,8 @@ uint64_t loader_lost_total(const struct loader *ld)
 
 void loader_stop(struct loader *ld)
 {
+	bpf_link__destroy(ld->fentry_sendmsg);
+	ld->fentry_sendmsg = NULL;
 	bpf_link__destroy(ld->flusher);
 	ld->flusher = NULL;
 	for (int i = 0; i < ld->nlinks; i++)

@@ -17,10 +17,11 @@ struct loader {
 	struct tcpvitals_bpf *skel;
 	struct bpf_link *links[TV_MAX_HOOKS];
 	struct bpf_link *flusher; /* starts the burst flusher timer; NULL without one */
+	struct bpf_link *fentry_sendmsg; /* the ClientHello without its tracepoint; NULL without */
 	int nlinks;
 	const char *attach;  /* "tp_btf" or "raw_tp" */
 	const char *storage; /* "sk_storage" or "hash" */
-	const char *hooks[TV_MAX_HOOKS + 1]; /* attached tracepoints (and burst_timer) */
+	const char *hooks[TV_MAX_HOOKS + 2]; /* attached tracepoints (and fentry:tcp_sendmsg, burst_timer) */
 	int nhooks;
 	const char *missing[TV_MAX_HOOKS + 1]; /* optional tracepoints (and burst_timer) not available */
 	int nmissing;

@@ -509,6 +509,21 @@ static void test_tls_hold(void)
 	collector_tick(&col, t0 + TV_HOLD_NS);
 	CHECK(find(CALL_END, 41) && find(CALL_END, 41)->end.tls.present, "its close carries the cached result");
 
+	/* a TLS connection that closes before any ClientHello is checked at its close */
+	reset_calls();
+	{
+		union tv_record r = mk(TV_REC_OPEN, 43, 5000, TV_OWNER_KNOWN, 10);
+
+		r.state.conn.dport = port;
+		r.state.conn.netns = (uint32_t)st.st_ino;
+		r.state.conn.daddr[0] = 127, r.state.conn.daddr[3] = 2; /* another address: not cached */
+		feed(&col, r);
+		CHECK(collector_tls_pending(&col) == 0, "no ClientHello yet: no check yet");
+		feed(&col, mk_close(43, t0, 0, 0));
+		CHECK(collector_tls_pending(&col) == 1 && count(CALL_END, 43) == 0,
+		      "closed before its ClientHello: checked at its close, which waits for the check");
+	}
+
 	/* a connection evicted while its check runs gets no result later */
 	collector_free(&col);
 	collector_init(&col, &cfg, &out, tt, 1);

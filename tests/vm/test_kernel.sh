@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Runs inside a test VM (tools/vmtest.sh) on one Debian kernel, with the static
+# binary. Scenarios, kept small for an emulated CPU: start and stop; a lossy
+# download; an abort, a refused port; a TLS server checked with the name curl
+# sent; two namespaces. Expectations as in the integration tests: the kernel's
+# own counters (nstat) equal the records, the resets and the TLS name are
+# right, --netns selects one namespace. Lines starting "# " describe the kernel.
+source "$(dirname "$0")/../integration/common.sh"
+source "$LAB_ROOT/tools/lab_ca.sh"
+need_root
+
+ns=tvvm
+lab_ns "$ns"
+
+# 1. start: which programs and storage this kernel got, what it lacks
+out="$LAB_TMP/start.json"
+"$TCPVITALS" --json -d 0.5 > "$out" 2> "$LAB_TMP/start.err"
+rc=$?
+check_eq "starts, and stops after -d with exit 0" 0 $rc
+sed 's/^/    /' "$LAB_TMP/start.err"
+if [ $rc -ne 0 ]; then # why: the verifier's last words
+	"$TCPVITALS" -v --json -d 0.5 2>&1 >/dev/null | grep -v -e 'relo #' -e 'found program' -e 'skipped loading' |
+		tail -40 | sed 's/^/    /'
+fi
+echo "# start: $(head -1 "$out" | jq -c '{attach, storage, missing}')"
+check "the start record names the programs and storage" test "$(head -1 "$out" | jq -r '.attach != null and .storage != null')" == true
+check_json_lines "$out"
+
+# 2. a download over a lossy path: the records equal nstat
+mkdir -p "$LAB_TMP/www" && head -c 3000000 /dev/urandom > "$LAB_TMP/www/file.bin"
+lab_http "$ns" 127.0.0.1 8080 "$LAB_TMP/www"
+out="$LAB_TMP/loss.json"
+lab_tracer "$out" --json --netns "/run/netns/$ns" --port 8080
+r0=$(lab_counter "$ns" TcpRetransSegs) o0=$(lab_counter "$ns" TcpExtTCPOFOQueue)
+lab_loss "$ns" 8080 0.05
+ip netns exec "$ns" curl -sS -o /dev/null --max-time 120 http://127.0.0.1:8080/file.bin
+check_eq "loss: curl's download completes" 0 $?
+lab_loss_off "$ns"
+lab_wait_quiet "$ns"
+r1=$(lab_counter "$ns" TcpRetransSegs) o1=$(lab_counter "$ns" TcpExtTCPOFOQueue)
+sleep 0.5
+lab_tracer_stop
+check "loss: the path lost segments" test $((r1 - r0)) -gt 0
+check_eq "loss: retransmit records = nstat TcpRetransSegs" $((r1 - r0)) \
+	"$(jqs "$out" '[.[]|select(.type=="retransmit")|.segs]|add // 0')"
+check_eq "loss: the closes' retrans_segs = nstat TcpRetransSegs" $((r1 - r0)) \
+	"$(jqs "$out" '[.[]|select(.type=="close")|.retrans_segs]|add // 0')"
+check_eq "loss: out-of-order records = nstat TcpExtTCPOFOQueue" $((o1 - o0)) \
+	"$(jqs "$out" '[.[]|select(.type=="ofo")|.count]|add // 0')"
+check_eq "loss: curl's close names curl" curl "$(jqs "$out" -r '[.[]|select(.type=="close" and .dir=="out")][0].comm')"
+check_json_lines "$out"
+
+# 3. resets: a server that aborts, a port nobody listens on
+lab_pyserver "$ns" abort 127.0.0.1 9001
+out="$LAB_TMP/resets.json"
+lab_tracer "$out" --json --netns "/run/netns/$ns" --port 9001 --port 9002
+ip netns exec "$ns" curl -s -o /dev/null http://127.0.0.1:9001/
+ip netns exec "$ns" curl -s -o /dev/null http://127.0.0.1:9002/
+lab_wait_quiet "$ns"
+sleep 0.5
+lab_tracer_stop
+check_eq "resets: the aborted client received a reset" reset_received \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .rport==9001)][0].closed_by')"
+check_eq "resets: the aborting server sent it" reset_sent \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .lport==9001)][0].closed_by')"
+check_eq "resets: the refused connection never got established" never_established \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .rport==9002)][0].closed_by')"
+check_json_lines "$out"
+
+# 4. TLS: the server checked with the name curl sent
+ca=$LAB_TMP/ca
+ca_init "$ca"
+ca_leaf "$ca" good media.example.test "$(ca_date '-1 day')" "$(ca_date '+400 days')"
+lab_bg ip netns exec "$ns" openssl s_server -quiet -www -accept 9443 -cert "$ca/good.crt" -key "$ca/good.key" \
+	-cert_chain "$ca/good.issuer.pem"
+lab_wait_port "$ns" 9443
+out="$LAB_TMP/tls.json"
+lab_tracer "$out" --json --netns "/run/netns/$ns" --port 9443 --tls-port 9443 --ca-file "$ca/root.crt"
+ip netns exec "$ns" curl -s -o /dev/null --cacert "$ca/root.crt" --resolve media.example.test:9443:127.0.0.1 \
+	https://media.example.test:9443/
+check_eq "tls: curl succeeds" 0 $?
+lab_wait_quiet "$ns"
+sleep 0.5
+lab_tracer_stop
+echo "# tls: $(jqs "$out" -c '[.[]|select(.type=="tls")][0]|{result, server_name, sni_source}')"
+check_eq "tls: the chain verifies, checked with the name curl sent" "ok media.example.test client_hello" \
+	"$(jqs "$out" -r '[.[]|select(.type=="tls")][0]|"\(.result) \(.server_name) \(.sni_source)"')"
+check_json_lines "$out"
+
+# 5. --netns: traffic in two namespaces, one selected
+other=tvvm2
+lab_ns "$other"
+lab_http "$other" 127.0.0.1 8080 "$LAB_TMP/www"
+out="$LAB_TMP/netns.json"
+lab_tracer "$out" --json --netns "/run/netns/$ns" --port 8080
+for n in "$ns" "$other"; do ip netns exec "$n" curl -s -o /dev/null -r 0-999 http://127.0.0.1:8080/file.bin; done
+lab_wait_quiet "$ns"
+lab_wait_quiet "$other"
+sleep 0.5
+lab_tracer_stop
+check_eq "--netns: only that namespace's connections" "[$(stat -L -c %i "/run/netns/$ns")]" \
+	"$(jqs "$out" -c '[.[]|select(.conn)|.netns]|unique')"
+check_json_lines "$out"
+finish

@@ -80,6 +80,11 @@ dist: $(BUILD)/static/tcpvitals
 	$(Q)tar -C $(BUILD)/dist -czf $(DIST).tar.gz $(notdir $(DIST))
 	$(call msg,DIST,$(DIST).tar.gz)
 
+# The static binary on Debian's kernels, booted in QEMU: make vmtest [KERNEL="5.10 6.1 6.12"]
+KERNEL ?= 5.10 6.1 6.12
+vmtest: $(BUILD)/static/tcpvitals $(BUILD)/.deps
+	$(Q)bash tools/vmtest.sh $(KERNEL)
+
 # Unit tests build the collector's sources again under AddressSanitizer and UBSan.
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(USER_SRCS) $(wildcard user/*.h) $(BUILD)/tcpvitals.skel.h | $(BUILD)/tests

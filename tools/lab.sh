@@ -24,7 +24,7 @@ lab_cleanup() {
 	for p in "${LAB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${LAB_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for ns in "${LAB_NS[@]}"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$LAB_TMP"
+	[ -n "${LAB_KEEP:-}" ] && echo "lab files kept in $LAB_TMP" >&2 || rm -rf "$LAB_TMP"
 }
 trap lab_cleanup EXIT
 trap 'exit 130' INT TERM

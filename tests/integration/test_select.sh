@@ -18,7 +18,8 @@ done
 ino_a=$(stat -L -c %i "/run/netns/$a")
 
 # Every raw record the kernel handed over (--record) for a connection:
-# "lport rport raddr comm traced" (traced: the owner is a --pid process or its descendant).
+# "lport rport raddr comm traced type state" (traced: the owner is a --pid process or its
+# descendant; type: the record type number; state: the new state of a state record).
 # tv_hdr is 16 bytes; tv_conn follows (bpf/tcpvitals.h): daddr at 32, sport and dport
 # at 48, family at 52, owner_flags at 54, comm at 56.
 raw_conns() {
@@ -36,7 +37,8 @@ while pos + 4 <= len(data):
     daddr = ".".join(str(b) for b in rec[16 + 32:16 + 36]) if rec[16 + 52] == 4 else "v6"
     known = rec[16 + 54] & 1
     comm = rec[16 + 56:16 + 72].split(b"\0")[0].decode(errors="replace") if known else "?"
-    print(sport, dport, daddr, comm, (rec[16 + 54] >> 1) & 1)
+    rtype, = struct.unpack_from("=H", rec, 0)
+    print(sport, dport, daddr, comm, (rec[16 + 54] >> 1) & 1, rtype, rec[89] if rtype == 1 else "-")
 PYEOF
 }
 
@@ -73,8 +75,10 @@ wait "$LAB_TRACER_PID"
 check_eq "--port: only port 8002 (local or remote)" true \
 	"$(jqs "$outport" '[.[]|select(.conn)] | length > 0 and all(.lport==8002 or .rport==8002)')"
 check_json_lines "$outport"
+others=$(raw_conns "$LAB_TMP/port.rec" | awk '$1 != 8002 && $2 != 8002')
+[ -z "$others" ] || echo "# records of other ports (lport rport raddr comm traced type state): $others"
 check_eq "--port: the kernel hands over no record of another port's connections" 0 \
-	"$(raw_conns "$LAB_TMP/port.rec" | awk '$1 != 8002 && $2 != 8002' | wc -l)"
+	"$(printf '%s' "$others" | grep -c .)"
 
 outcomm="$LAB_TMP/comm.json"
 lab_tracer "$outcomm" --json --netns "$ino_a" --comm curl --record "$LAB_TMP/comm.rec" -d 1.5

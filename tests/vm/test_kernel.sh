@@ -48,9 +48,24 @@ check_eq "loss: the closes' retrans_segs = nstat TcpRetransSegs" $((r1 - r0)) \
 check_eq "loss: out-of-order records = nstat TcpExtTCPOFOQueue" $((o1 - o0)) \
 	"$(jqs "$out" '[.[]|select(.type=="ofo")|.count]|add // 0')"
 check_eq "loss: curl's close names curl" curl "$(jqs "$out" -r '[.[]|select(.type=="close" and .dir=="out")][0].comm')"
+check_eq "loss: the accepted end names its server" "${PY##*/}" \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .dir=="in")][0].comm')"
 check_json_lines "$out"
 
-# 3. resets: a server that aborts, a port nobody listens on
+# 3. the fallback programs: raw tracepoints with the hash storage
+out="$LAB_TMP/raw.json"
+lab_tracer "$out" --json --hooks raw_tp --storage hash --netns "/run/netns/$ns" --port 8080
+got=$(ip netns exec "$ns" curl -sS -o /dev/null -w '%{size_header} %{size_download}' http://127.0.0.1:8080/file.bin)
+lab_wait_quiet "$ns"
+sleep 0.5
+lab_tracer_stop
+check_eq "raw_tp: loads them" "raw_tp hash" "$(head -1 "$out" | jq -r '"\(.attach) \(.storage)"')"
+# the kernel's bytes_received counts the server's FIN as one (as ss -ti shows)
+check_eq "raw_tp: the client's close counts every byte curl read, and the FIN" $((${got% *} + ${got#* } + 1)) \
+	"$(jqs "$out" '[.[]|select(.type=="close" and .dir=="out")][0].bytes_received')"
+check_json_lines "$out"
+
+# 4. resets: a server that aborts, a port nobody listens on
 lab_pyserver "$ns" abort 127.0.0.1 9001
 out="$LAB_TMP/resets.json"
 lab_tracer "$out" --json --netns "/run/netns/$ns" --port 9001 --port 9002
@@ -67,7 +82,7 @@ check_eq "resets: the refused connection never got established" never_establishe
 	"$(jqs "$out" -r '[.[]|select(.type=="close" and .rport==9002)][0].closed_by')"
 check_json_lines "$out"
 
-# 4. TLS: the server checked with the name curl sent
+# 5. TLS: the server checked with the name curl sent
 ca=$LAB_TMP/ca
 ca_init "$ca"
 ca_leaf "$ca" good media.example.test "$(ca_date '-1 day')" "$(ca_date '+400 days')"
@@ -87,7 +102,7 @@ check_eq "tls: the chain verifies, checked with the name curl sent" "ok media.ex
 	"$(jqs "$out" -r '[.[]|select(.type=="tls")][0]|"\(.result) \(.server_name) \(.sni_source)"')"
 check_json_lines "$out"
 
-# 5. --netns: traffic in two namespaces, one selected
+# 6. --netns: traffic in two namespaces, one selected
 other=tvvm2
 lab_ns "$other"
 lab_http "$other" 127.0.0.1 8080 "$LAB_TMP/www"

@@ -64,6 +64,12 @@ struct burst {
 	__u32 expected;
 	__u32 len;      /* bytes, or segments for retransmits */
 	__s32 err;
+	/* retransmits: the first one's details (struct tv_rec_retransmit) */
+	__u32 seg_len;
+	__u16 mss;
+	__u8 flags;
+	__u8 backoff;
+	__u64 acked;
 };
 
 /* Per-connection state; zeroed on creation, filled on first sight. */
@@ -584,8 +590,13 @@ static __always_inline void burst_write(const struct burst *b, const struct tv_c
 		r->segs = b->len;
 		r->kind = b->key & 0xff;
 		r->state = b->state;
-		r->_pad = 0;
+		r->flags = b->flags;
+		r->backoff = b->backoff;
 		r->err = b->err;
+		r->len = b->seg_len;
+		r->mss = b->mss;
+		r->_pad = 0;
+		r->acked = b->acked;
 		rec_submit(r);
 	} else if (b->type == TV_REC_DROP) {
 		struct tv_rec_drop *r = rec_reserve(sizeof(*r), TV_REC_DROP, b->ts, b->count, c);
@@ -680,12 +691,12 @@ static const struct burst_entry zero_entry;
  * first if it is of another kind or older than the window. An anomaly that
  * cannot join a burst (no room, the flusher busy with it, a destroyed
  * socket) is written on its own: never lost, never waited for. */
-static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 key, __u64 now,
-				      __u32 seq, __u32 expected, __u32 len, __u8 state, __s32 err)
+static __always_inline void burst_add_one(struct conn_state *st, const struct burst *first)
 {
-	struct burst one = { .ts = now, .count = 1, .type = type, .state = state, .key = key,
-			     .seq = seq, .expected = expected, .len = len, .err = err };
 	__u64 cookie = st->conn.cookie;
+	__u64 now = first->ts;
+	__u16 type = first->type;
+	__u32 key = first->key;
 	struct burst_entry *e;
 	struct burst *b;
 
@@ -715,18 +726,27 @@ static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 k
 	}
 	if (!b->count) {
 		__sync_fetch_and_add(&pending_bursts, 1);
-		*b = one;
+		*b = *first;
 		b->count = 0;
 		b->len = 0;
 		e->conn = st->conn;
 		st->has_burst = 1;
 	}
 	b->count++;
-	b->len += len;
+	b->len += first->len;
 	burst_unlock(e);
 	return;
 alone:
-	burst_write(&one, &st->conn);
+	burst_write(first, &st->conn);
+}
+
+static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 key, __u64 now,
+				      __u32 seq, __u32 expected, __u32 len, __u8 state, __s32 err)
+{
+	struct burst one = { .ts = now, .count = 1, .type = type, .state = state, .key = key,
+			     .seq = seq, .expected = expected, .len = len, .err = err };
+
+	burst_add_one(st, &one);
 }
 
 /* ---- state changes: open, handshake, who closed ---- */
@@ -873,8 +893,9 @@ static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, i
 	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)&skb->cb[0];
 	struct conn_state *st;
 	struct tcp_sock *tp;
-	__u32 total, segs;
+	__u32 total, segs, seq;
 	__u64 now = bpf_ktime_get_ns();
+	struct burst one;
 	bool created;
 	__u8 kind;
 
@@ -892,10 +913,21 @@ static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, i
 	if (!segs)
 		return 0;
 	kind = retrans_kind(sk, tp, typed);
-	if (kind == TV_RETRANS_RTO)
-		st->rto_events++;
-	burst_add(st, TV_REC_RETRANSMIT, kind | (err ? 0x100 : 0), now, RD(typed, cb, seq), 0, segs,
-		  sk_state(sk, typed), err);
+	seq = RD(typed, cb, seq);
+	one = (struct burst){ .ts = now, .count = 1, .type = TV_REC_RETRANSMIT, .state = sk_state(sk, typed),
+			      .seq = seq, .len = segs, .err = err, .seg_len = RD(typed, cb, end_seq) - seq,
+			      .mss = RD(typed, tp, mss_cache), .acked = RD(typed, tp, bytes_acked) };
+	/* The retransmission timer's own: tcp_write_timer_handler() clears
+	 * icsk_pending before tcp_retransmit_timer() resends the queue's head;
+	 * CA_Loss retransmissions that ACKs clock out later find it armed. */
+	if ((kind == TV_RETRANS_RTO || kind == TV_RETRANS_SYN) && !RD(typed, tp, inet_conn.icsk_pending)) {
+		one.flags = TV_RETRANS_TIMEOUT;
+		one.backoff = RD(typed, tp, inet_conn.icsk_backoff);
+		st->rto_events++; /* as total_rto counts them: SYN timeouts too */
+	}
+	/* a timeout starts a record of its own */
+	one.key = kind | (err ? 0x100 : 0) | (one.flags << 9);
+	burst_add_one(st, &one);
 	return 0;
 }
 
@@ -921,8 +953,13 @@ static __always_inline int on_retransmit_synack(struct sock *sk, struct request_
 	r->segs = 1;
 	r->kind = TV_RETRANS_SYNACK;
 	r->state = TCP_SYN_RECV;
-	r->_pad = 0;
+	r->flags = 0;
+	r->backoff = 0;
 	r->err = 0;
+	r->len = 0;
+	r->mss = 0;
+	r->_pad = 0;
+	r->acked = 0;
 	rec_submit(r);
 	return 0;
 }
@@ -1045,6 +1082,32 @@ static __always_inline int on_reset(struct sock *sk, __u8 side, __u32 reason, bo
 	r->side = side;
 	r->state = sk_state(sk, typed);
 	r->_pad[0] = r->_pad[1] = 0;
+	rec_submit(r);
+	return 0;
+}
+
+/* ---- errors the kernel reports on a socket ---- */
+
+/* sk_err as sk_error_report() publishes it: a refused or timed-out connect,
+ * an ICMP error, a reset. Rare, so every one is written. */
+static __always_inline int on_error(struct sock *sk, bool typed)
+{
+	struct tv_rec_error *r;
+	struct conn_state *st;
+
+	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)
+		return 0;
+	st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
+	if (!st || !st->conn.cookie || st->sel == SEL_NO)
+		return 0;
+	burst_flush(st);
+	conn_announce(st);
+	r = rec_reserve(sizeof(*r), TV_REC_ERROR, bpf_ktime_get_ns(), 1, &st->conn);
+	if (!r)
+		return 0;
+	r->error = RD(typed, sk, sk_err);
+	r->state = sk_state(sk, typed);
+	r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
 	rec_submit(r);
 	return 0;
 }
@@ -1284,6 +1347,8 @@ HOOK(send_reset, "tcp_send_reset", on_reset(sk, TV_RESET_SENT, TV_REASON_UNKNOWN
      struct sock *sk, struct sk_buff *skb)
 HOOK(receive_reset, "tcp_receive_reset", on_reset(sk, TV_RESET_RECEIVED, TV_REASON_UNKNOWN, typed),
      struct sock *sk)
+/* sk_error_report() and its tracepoint came after 5.10 (5.10 has neither) */
+HOOK(error, "inet_sk_error_report", on_error(sk, typed), struct sock *sk)
 /* 6.11: rx_sk argument; 5.17: reason argument */
 HOOK(drop_rxsk, "kfree_skb",
      drop_reason_counts(reason) ? on_drop(skb, rx_sk, reason, typed) : 0,

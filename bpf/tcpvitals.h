@@ -29,6 +29,7 @@ enum tv_rec_type {
 	TV_REC_CLOSE = 9,
 	TV_REC_TLS_HELLO = 10,
 	TV_REC_CONN = 11, /* a connection's history, before its first live record */
+	TV_REC_ERROR = 12, /* the kernel reported an error on the socket (sk_err) */
 	TV_REC_TYPE_MAX, /* first unused number */
 };
 
@@ -158,6 +159,9 @@ struct tv_rec_open {
 };
 _Static_assert(sizeof(struct tv_rec_open) == 96, "tv_rec_open size");
 
+/* tv_rec_retransmit.flags */
+#define TV_RETRANS_TIMEOUT 0x1 /* the retransmission timer fired: the first segment is its retransmission */
+
 struct tv_rec_retransmit {
 	struct tv_hdr hdr;
 	struct tv_conn conn;
@@ -165,10 +169,15 @@ struct tv_rec_retransmit {
 	__u32 segs;  /* segments, as the kernel counts them in TcpRetransSegs */
 	__u8 kind;   /* enum tv_retrans_kind */
 	__u8 state;  /* TCP state at the time */
-	__u16 _pad;
+	__u8 flags;  /* TV_RETRANS_* */
+	__u8 backoff; /* timeouts before this one without progress (icsk_backoff) */
 	__s32 err;   /* 0, or the transmit error (6.17+ tracepoint argument) */
+	__u32 len;   /* payload bytes of the first retransmitted segment */
+	__u16 mss;   /* the connection's MSS then (tcp_sock.mss_cache) */
+	__u16 _pad;
+	__u64 acked; /* bytes the peer had acknowledged then (tcp_sock.bytes_acked) */
 };
-_Static_assert(sizeof(struct tv_rec_retransmit) == 104, "tv_rec_retransmit size");
+_Static_assert(sizeof(struct tv_rec_retransmit) == 120, "tv_rec_retransmit size");
 
 /* TV_REC_OFO, TV_REC_DUP, TV_REC_DUPACK */
 struct tv_rec_segment {
@@ -225,6 +234,18 @@ struct tv_rec_close {
 	struct tv_history hist;
 };
 _Static_assert(sizeof(struct tv_rec_close) == 168 + sizeof(struct tv_history), "tv_rec_close size");
+
+/* The kernel reported an error on the socket (sock:inet_sk_error_report):
+ * what a later SO_ERROR or failing call would return, kept because reading
+ * SO_ERROR clears it before the close. */
+struct tv_rec_error {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__s32 error; /* positive errno: ECONNREFUSED, EHOSTUNREACH, ETIMEDOUT, ... */
+	__u8 state;  /* TCP state when it was reported */
+	__u8 _pad[3];
+};
+_Static_assert(sizeof(struct tv_rec_error) == 96, "tv_rec_error size");
 
 /* The first bytes a client wrote on a new connection to a TLS port: enough
  * to reach the server_name extension behind a large key share. */

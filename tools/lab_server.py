@@ -5,6 +5,7 @@ server MODE ADDR PORT: accept connections forever.
 prefork ADDR PORT N LOG: a parent listens and forks N workers that accept; each worker
   appends "PID PEERPORT" to LOG for every connection it accepts, then closes it.
   abort  read the request, then close with SO_LINGER {1,0}: the kernel sends a reset
+  midabort  read 64 kB of an upload, then close with the rest unread: the kernel resets
   hold   keep every connection open until the peer closes it
   trickle  send 1000 bytes every 50 ms for 3 s, then close
   stream   answer with an HTTP header for 200 kB, then send 2000 bytes every 10 ms
@@ -38,6 +39,15 @@ def handle(mode, conn):
         conn.recv(4096)
         if mode == "abort":
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            return
+        if mode == "midabort":
+            got = 0
+            while got < 65536:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                got += len(data)
             conn.close()
             return
         if mode == "stream":

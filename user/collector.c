@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "collector.h"
 #include "log.h"
@@ -210,9 +211,15 @@ static void conn_forget(struct collector *col, struct conn *c)
 }
 
 /* The close as reported: the kernel's counters with what came later. */
-static void conn_end_build(const struct conn *c, bool evicted, struct conn_end *e)
+static void conn_end_build(const struct collector *col, const struct conn *c, bool evicted,
+			   struct conn_end *e)
 {
+	struct verdict_opts vo = { .tls_warn_days = col->cfg->tls_warn_days, .now_unix = time(NULL),
+				   .names = col->out->names };
+
 	memset(e, 0, sizeof(*e));
+	e->facts = c->facts;
+	e->end_ns = c->end_ns;
 	e->closed = c->phase == CONN_CLOSED;
 	e->evicted = evicted;
 	e->tls = c->tls;
@@ -227,7 +234,9 @@ static void conn_end_build(const struct conn *c, bool evicted, struct conn_end *
 		e->close.resets_received = (uint16_t)(rx > 0 ? rx : 0);
 		e->close.drops += (uint32_t)c->add_drops;
 	}
-	verdict_judge(e, c->saw_anomaly);
+	struct conn_ref ref = conn_ref_of(c);
+
+	verdict_judge(e, &ref, c->saw_anomaly, &vo);
 }
 
 static void conn_report(struct collector *col, struct conn *c, bool evicted)
@@ -239,7 +248,7 @@ static void conn_report(struct collector *col, struct conn *c, bool evicted)
 		struct conn_ref ref = conn_ref_of(c);
 
 		conn_flush(col, c);
-		conn_end_build(c, evicted, &end);
+		conn_end_build(col, c, evicted, &end);
 		col->out->ops->conn_end(col->out, &ref, &end);
 		col->stats.connections++;
 	}
@@ -274,6 +283,7 @@ static void conn_tls_result(struct collector *col, struct conn *c, const struct 
 	c->tls.result = res->result;
 	snprintf(c->tls.server_name, sizeof(c->tls.server_name), "%s", res->server_name);
 	c->tls.earliest_expiry = tls_earliest_expiry(res->chain, res->nchain);
+	tls_report_classify(res, &c->tls);
 	if (c->sel == TV_SEL_YES) {
 		struct conn_ref ref = conn_ref_of(c);
 
@@ -345,6 +355,7 @@ static bool is_anomaly(const union tv_record *r)
 	case TV_REC_DUPACK:
 	case TV_REC_RESET:
 	case TV_REC_DROP:
+	case TV_REC_ERROR:
 		return true;
 	case TV_REC_OPEN:
 		return r->open.syn_retrans > 0;
@@ -411,6 +422,105 @@ static struct conn *conn_for(struct collector *col, const union tv_record *r)
 	return c;
 }
 
+/* A retransmission timeout: runs of them without progress in between (the
+ * kernel's backoff counts them) are what stalls a connection. */
+static void facts_timeout(struct conn_facts *f, const struct tv_rec_retransmit *rt, uint64_t ts)
+{
+	struct timeout_run *run = &f->run;
+	bool full = rt->mss && rt->len >= rt->mss;
+
+	if (rt->kind == TV_RETRANS_SYN) {
+		f->syn_timeouts++;
+		return;
+	}
+	f->timeouts++;
+	if (rt->backoff == 0 || !run->n) {
+		*run = (struct timeout_run){ .first_ns = ts, .full_size = true, .acked = rt->acked, .mss = rt->mss };
+	}
+	run->n++;
+	run->last_ns = ts;
+	run->full_size &= full;
+	if (run->n > f->longest.n || (run->n == f->longest.n && run->last_ns - run->first_ns >
+								  f->longest.last_ns - f->longest.first_ns))
+		f->longest = *run;
+}
+
+static void facts_drop(struct conn_facts *f, uint32_t reason, uint32_t count)
+{
+	for (uint32_t i = 0; i < f->ndrops; i++) {
+		if (f->drops[i].reason == reason) {
+			f->drops[i].count += count;
+			return;
+		}
+	}
+	if (f->ndrops < TV_FACT_DROPS) {
+		f->drops[f->ndrops].reason = reason;
+		f->drops[f->ndrops++].count = count;
+	} else {
+		f->drops_other += count;
+	}
+}
+
+/* What a record tells about how the connection fared. */
+static void facts_update(struct conn_facts *f, const union tv_record *r)
+{
+	uint32_t n = r->hdr.count;
+
+	switch (r->hdr.type) {
+	case TV_REC_OPEN:
+		f->established = true;
+		break;
+	case TV_REC_STATE:
+		if (r->state.new_state == TCP_ESTABLISHED)
+			f->established = true;
+		break;
+	case TV_REC_RETRANSMIT:
+		if (r->retransmit.kind <= TV_RETRANS_SYNACK)
+			f->segs[r->retransmit.kind] += r->retransmit.segs;
+		if (r->retransmit.flags & TV_RETRANS_TIMEOUT)
+			facts_timeout(f, &r->retransmit, r->hdr.ts_ns);
+		break;
+	case TV_REC_OFO: f->ofo += n; break;
+	case TV_REC_DUP: f->dup += n; break;
+	case TV_REC_DUPACK: f->dupacks += n; break;
+	case TV_REC_RESET:
+		if (r->reset.side == TV_RESET_RECEIVED) {
+			f->resets_received++;
+			f->late_resets_received += r->reset.state == TCP_CLOSE;
+			if (!f->reset_received) {
+				f->reset_received = true;
+				f->reset_received_state = r->reset.state;
+			}
+		} else {
+			f->resets_sent++;
+			f->late_resets_sent += r->reset.state == TCP_CLOSE;
+			if (!f->reset_sent) {
+				f->reset_sent = true;
+				f->reset_sent_reason = r->reset.reason;
+				f->reset_sent_state = r->reset.state;
+			}
+		}
+		break;
+	case TV_REC_DROP:
+		facts_drop(f, r->drop.reason, n);
+		break;
+	case TV_REC_ERROR:
+		f->error = r->error.error;
+		f->error_state = r->error.state;
+		break;
+	}
+}
+
+/* tcp_reset() reports a received reset also when this host aborts after
+ * shutdown (see may_be_own_abort): that one is taken back. */
+static void facts_unreceive_reset(struct conn_facts *f)
+{
+	if (f->resets_received)
+		f->resets_received--;
+	if (!f->resets_received)
+		f->reset_received = false;
+}
+
 /* What the record changes in the connection's facts and its life. */
 static void conn_update(struct collector *col, struct conn *c, const union tv_record *r)
 {
@@ -418,6 +528,8 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 
 	if (is_anomaly(r))
 		c->saw_anomaly = true;
+	if (r->hdr.type != TV_REC_CLOSE)
+		facts_update(&c->facts, r);
 	switch (r->hdr.type) {
 	case TV_REC_OPEN:
 		if (col->tls && c->id.dir == TV_DIR_OUT && !c->tls_requested &&
@@ -444,6 +556,7 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 			rec_queue_remove(&c->held, c->suspect - 1);
 			c->suspect = 0;
 			c->add_resets_received--;
+			facts_unreceive_reset(&c->facts);
 		}
 		if (c->phase == CONN_CLOSED) {
 			if (r->reset.side == TV_RESET_SENT)
@@ -605,6 +718,7 @@ void collector_socket(struct collector *col, const struct tv_conn *id, const str
 	if (at_stop && c->phase == CONN_OPEN) {
 		c->has_snapshot = true;
 		c->snapshot = *snap;
+		c->end_ns = now_ns;
 	}
 }
 

@@ -51,7 +51,9 @@ struct conn {
 	uint64_t hello_deadline_ns; /* a TLS port: checked without a ClientHello after this */
 	struct tls_waiter tls_waiter;
 	struct tls_summary tls;
+	struct conn_facts facts;  /* what its records told, for the verdicts */
 	bool has_snapshot;        /* the socket table's view when tracing stopped */
+	uint64_t end_ns;          /* when tracing stopped, for one still open */
 	struct sock_snapshot snapshot;
 	/* list memberships */
 	struct dlink age;   /* the table's age order */

@@ -44,6 +44,8 @@ static const struct hook hooks[] = {
 	/* 6.10 added enum sk_rst_reason */
 	{ "tcp_send_reset", HOOK_OPTIONAL, { { 3, "send_reset_reason" }, { 2, "send_reset" } }, NULL },
 	{ "tcp_receive_reset", HOOK_OPTIONAL, { { 1, "receive_reset" } }, NULL },
+	/* the socket's error (refused, unreachable, timed out) */
+	{ "inet_sk_error_report", HOOK_OPTIONAL, { { 1, "error" } }, NULL },
 	/* 5.17 added the drop reason, 6.11 the receiving socket */
 	{ "kfree_skb", HOOK_OPTIONAL, { { 4, "drop_rxsk" }, { 3, "drop_reason" }, { 2, "drop" } }, NULL },
 	/* the owner of an accepted connection: the process that accepts it */

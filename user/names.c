@@ -33,6 +33,17 @@ const char *retrans_kind_name(unsigned int kind)
 	}
 }
 
+const char *errno_name(int err)
+{
+	static __thread char other[16];
+	const char *n = err > 0 ? strerrorname_np(err) : NULL;
+
+	if (n)
+		return n;
+	snprintf(other, sizeof(other), "E%d", err);
+	return other;
+}
+
 struct enum_names {
 	char **names; /* indexed by value; NULL where the kernel has none */
 	uint32_t n;

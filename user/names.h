@@ -8,6 +8,8 @@
 
 const char *tcp_state_name(unsigned int state);
 const char *retrans_kind_name(unsigned int kind);
+/* An errno as its symbol ("ECONNREFUSED"); "E<number>" for one libc cannot name. */
+const char *errno_name(int err);
 
 struct reason_names;
 /* Loads enum skb_drop_reason and enum sk_rst_reason from BTF (NULL btf: the

@@ -175,6 +175,15 @@ static void write_record(struct output *o, const struct tv_conn *id, const union
 		jw_lit(&w, "state", tcp_state_name(r->retransmit.state));
 		jw_u64(&w, "count", h->count);
 		jw_i64(&w, "err", r->retransmit.err);
+		jw_bool(&w, "timeout", r->retransmit.flags & TV_RETRANS_TIMEOUT);
+		if (r->retransmit.flags & TV_RETRANS_TIMEOUT)
+			jw_u64(&w, "backoff", r->retransmit.backoff);
+		jw_u64(&w, "len", r->retransmit.len);
+		jw_u64(&w, "mss", r->retransmit.mss);
+		break;
+	case TV_REC_ERROR:
+		jw_lit(&w, "error", errno_name(r->error.error));
+		jw_lit(&w, "state", tcp_state_name(r->error.state));
 		break;
 	case TV_REC_OFO:
 	case TV_REC_DUP:
@@ -242,46 +251,123 @@ static void write_history(struct output *o, struct jw *w, const struct tv_histor
 	jw_u64(w, "states_dropped", h->dropped);
 }
 
-/* The close record, from the kernel's counters with late records joined. A
- * connection still open when tracing stopped gets no record here. */
+/* Every close ends with why: the verdicts, each with its evidence. */
+static void write_verdicts(struct jw *w, const struct conn_end *e)
+{
+	const struct verdicts *v = &e->verdicts;
+
+	jw_open(w, "verdict", '[');
+	if (!v->set)
+		jw_elem_str(w, "healthy");
+	for (int k = 0; k < TV_V_COUNT; k++)
+		if (v->set & (1u << k))
+			jw_elem_str(w, verdict_name(k));
+	jw_close(w, ']');
+	jw_open(w, "evidence", '{');
+	if (!v->set)
+		jw_str(w, "healthy", VERDICT_HEALTHY_TEXT);
+	for (int k = 0; k < TV_V_COUNT; k++)
+		if (v->set & (1u << k))
+			jw_str(w, verdict_name(k), v->evidence[k]);
+	jw_close(w, '}');
+}
+
+static void write_tls_summary(struct output *o, struct jw *w, const struct tls_summary *t)
+{
+	if (!t->present)
+		return;
+	jw_open(w, "tls", '{');
+	jw_lit(w, "result", tls_result_name(t->result));
+	jw_str(w, "server_name", t->server_name[0] ? t->server_name : NULL);
+	write_date(w, "earliest_expiry", t->earliest_expiry);
+	jw_close(w, '}');
+}
+
+/* A connection still open when tracing stopped (or pushed out of a full
+ * table): what is known so far, from the records and the kernel's socket
+ * table at the end, and a verdict from what happened so far. */
+static void write_still_open(struct output *o, struct jw *w, const struct conn_ref *c, const struct conn_end *e)
+{
+	const struct conn_facts *f = &e->facts;
+	const struct sock_snapshot *s = &e->snapshot;
+	uint32_t retrans = 0, drops = f->drops_other;
+
+	for (int k = 0; k <= TV_RETRANS_SYNACK; k++)
+		retrans += f->segs[k];
+	for (uint32_t i = 0; i < f->ndrops; i++)
+		drops += f->drops[i].count;
+	if (e->has_snapshot && s->total_retrans > retrans)
+		retrans = s->total_retrans;
+	jw_bool(w, "still_open", true);
+	jw_bool(w, "evicted", e->evicted);
+	jw_u64(w, "duration_us", e->end_ns > c->first_ts_ns ? (e->end_ns - c->first_ts_ns) / 1000 : 0);
+	if (e->has_snapshot)
+		jw_lit(w, "state", tcp_state_name(s->state));
+	else
+		jw_null(w, "state");
+	jw_null(w, "closed_by");
+	if (e->has_snapshot) {
+		jw_u64(w, "bytes_sent", s->bytes_sent);
+		jw_u64(w, "bytes_acked", s->bytes_acked);
+		jw_u64(w, "bytes_received", s->bytes_received);
+		jw_u64(w, "unacked_segs", s->unacked);
+		jw_u64(w, "send_queue", s->send_queue);
+		jw_u64(w, "recv_queue", s->recv_queue);
+		jw_u64(w, "srtt_us", s->rtt_us);
+		jw_u64(w, "rttvar_us", s->rttvar_us);
+	}
+	jw_u64(w, "retrans_segs", retrans);
+	jw_u64(w, "rto", f->timeouts + f->syn_timeouts);
+	jw_u64(w, "ofo_segs", f->ofo);
+	jw_u64(w, "dup_segs", f->dup);
+	jw_u64(w, "dupacks", f->dupacks);
+	jw_u64(w, "resets_sent", f->resets_sent);
+	jw_u64(w, "resets_received", f->resets_received);
+	jw_u64(w, "drops", drops);
+}
+
+/* The close record, from the kernel's counters with late records joined;
+ * for a connection still open, what is known so far. */
 static void json_conn_end(struct output *o, const struct conn_ref *c, const struct conn_end *e)
 {
 	const struct tv_rec_close *cl = &e->close;
-	uint64_t ts = cl->hdr.ts_ns;
+	uint64_t ts = e->closed ? cl->hdr.ts_ns : e->end_ns ? e->end_ns : c->first_ts_ns;
 	struct jw w;
 
-	if (!e->closed)
-		return;
 	jw_begin(&w, o->f);
 	jw_lit(&w, "type", "close");
 	write_ts(o, &w, ts);
 	write_conn_keys(&w, &c->id);
-	jw_u64(&w, "duration_us", ts > cl->hist.start_ns ? (ts - cl->hist.start_ns) / 1000 : 0);
-	jw_lit(&w, "last_state", tcp_state_name(cl->last_state));
-	jw_lit(&w, "closed_by", closed_by_name(e->closed_by));
-	jw_u64(&w, "bytes_sent", cl->bytes_sent);
-	jw_u64(&w, "bytes_acked", cl->bytes_acked);
-	jw_u64(&w, "bytes_received", cl->bytes_received);
-	jw_u64(&w, "bytes_retrans", cl->bytes_retrans);
-	jw_u64(&w, "retrans_segs", cl->retrans_segs);
-	jw_u64(&w, "rto", cl->rto);
-	jw_u64(&w, "ofo_segs", cl->ofo_segs);
-	jw_u64(&w, "dup_segs", cl->dup_segs);
-	jw_u64(&w, "dupacks", cl->dupacks);
-	jw_u64(&w, "dsack", cl->dsack);
-	jw_u64(&w, "resets_sent", cl->resets_sent);
-	jw_u64(&w, "resets_received", cl->resets_received);
-	jw_u64(&w, "drops", cl->drops);
-	jw_u64(&w, "srtt_us", cl->srtt_us);
-	jw_u64(&w, "rttvar_us", cl->rttvar_us);
-	write_history(o, &w, &cl->hist);
-	if (e->tls.present) {
-		jw_open(&w, "tls", '{');
-		jw_lit(&w, "result", tls_result_name(e->tls.result));
-		jw_str(&w, "server_name", e->tls.server_name[0] ? e->tls.server_name : NULL);
-		write_date(&w, "earliest_expiry", e->tls.earliest_expiry);
-		jw_close(&w, '}');
+	if (!e->closed) {
+		write_still_open(o, &w, c, e);
+	} else {
+		jw_bool(&w, "still_open", false);
+		jw_u64(&w, "duration_us", ts > cl->hist.start_ns ? (ts - cl->hist.start_ns) / 1000 : 0);
+		jw_lit(&w, "last_state", tcp_state_name(cl->last_state));
+		jw_lit(&w, "closed_by", closed_by_name(e->closed_by));
+		jw_u64(&w, "bytes_sent", cl->bytes_sent);
+		jw_u64(&w, "bytes_acked", cl->bytes_acked);
+		jw_u64(&w, "bytes_received", cl->bytes_received);
+		jw_u64(&w, "bytes_retrans", cl->bytes_retrans);
+		jw_u64(&w, "retrans_segs", cl->retrans_segs);
+		jw_u64(&w, "rto", cl->rto);
+		jw_u64(&w, "ofo_segs", cl->ofo_segs);
+		jw_u64(&w, "dup_segs", cl->dup_segs);
+		jw_u64(&w, "dupacks", cl->dupacks);
+		jw_u64(&w, "dsack", cl->dsack);
+		jw_u64(&w, "resets_sent", cl->resets_sent);
+		jw_u64(&w, "resets_received", cl->resets_received);
+		jw_u64(&w, "drops", cl->drops);
+		jw_u64(&w, "srtt_us", cl->srtt_us);
+		jw_u64(&w, "rttvar_us", cl->rttvar_us);
+		write_history(o, &w, &cl->hist);
 	}
+	if (e->facts.error)
+		jw_lit(&w, "error", errno_name(e->facts.error));
+	else
+		jw_null(&w, "error");
+	write_tls_summary(o, &w, &e->tls);
+	write_verdicts(&w, e);
 	jw_end(&w);
 }
 

@@ -157,6 +157,8 @@ static void print_event(struct output *o, const struct conn_ref *c, const union 
 			r->retransmit.segs, r->retransmit.segs == 1 ? "" : "s", r->retransmit.seq);
 		if (h->count > 1)
 			fprintf(o->f, ", %u times in a burst", h->count);
+		if (r->retransmit.flags & TV_RETRANS_TIMEOUT)
+			fprintf(o->f, ", timeout %u in a row", r->retransmit.backoff + 1);
 		if (r->retransmit.err)
 			fprintf(o->f, ", local send error %d", r->retransmit.err);
 		fprintf(o->f, " in %s\n", tcp_state_name(r->retransmit.state));
@@ -180,6 +182,10 @@ static void print_event(struct output *o, const struct conn_ref *c, const union 
 		if (r->reset.reason != TV_REASON_UNKNOWN)
 			fprintf(o->f, " (reason %s)", reset_reason_name(o->names, r->reset.reason));
 		fputc('\n', o->f);
+		break;
+	case TV_REC_ERROR:
+		fprintf(o->f, "error %s (%s) in %s\n", errno_name(r->error.error), strerror(r->error.error),
+			tcp_state_name(r->error.state));
 		break;
 	case TV_REC_DROP:
 		fprintf(o->f, "kernel dropped %u segment%s: %s\n", h->count, h->count == 1 ? "" : "s",
@@ -229,6 +235,27 @@ static void print_snapshot(struct output *o, const struct sock_snapshot *s)
 		"send queue %u B, receive queue %u B; rtt %.3f ms, rttvar %.3f ms\n",
 		"", tcp_state_name(s->state), sent, rcvd, s->total_retrans, s->unacked, s->send_queue,
 		s->recv_queue, s->rtt_us / 1e3, s->rttvar_us / 1e3);
+}
+
+/* The timeline ends with why: "verdict: loss, peer_reset", then the evidence. */
+static void print_verdicts(struct output *o, const struct conn_end *e)
+{
+	const struct verdicts *v = &e->verdicts;
+	const char *sep = "";
+
+	fprintf(o->f, "  %15s  verdict%s: ", "", e->closed ? "" : " so far");
+	if (!v->set)
+		fputs("healthy", o->f);
+	for (int k = 0; k < TV_V_COUNT; k++) {
+		if (v->set & (1u << k)) {
+			fprintf(o->f, "%s%s", sep, verdict_name(k));
+			sep = ", ";
+		}
+	}
+	fputc('\n', o->f);
+	for (int k = 0; k < TV_V_COUNT; k++)
+		if (v->set & (1u << k))
+			fprintf(o->f, "  %15s    %s: %s\n", "", verdict_name(k), v->evidence[k]);
 }
 
 /* The chain as sent often stops short of the root: only a self-signed one is a root. */
@@ -385,6 +412,7 @@ static void text_conn_end(struct output *o, const struct conn_ref *c, const stru
 		} else if (e->has_snapshot) {
 			print_snapshot(o, &e->snapshot);
 		}
+		print_verdicts(o, e);
 		fputc('\n', o->f);
 	}
 	if (t) {

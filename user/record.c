@@ -16,6 +16,7 @@ static size_t record_size(uint16_t type)
 	case TV_REC_CLOSE: return sizeof(struct tv_rec_close);
 	case TV_REC_TLS_HELLO: return sizeof(struct tv_rec_tls_hello);
 	case TV_REC_CONN: return sizeof(struct tv_rec_conn);
+	case TV_REC_ERROR: return sizeof(struct tv_rec_error);
 	default: return 0;
 	}
 }
@@ -34,6 +35,7 @@ const char *record_type_name(uint16_t type)
 	case TV_REC_CLOSE: return "close";
 	case TV_REC_TLS_HELLO: return "tls_hello";
 	case TV_REC_CONN: return "conn";
+	case TV_REC_ERROR: return "error";
 	default: return "unknown";
 	}
 }

@@ -19,6 +19,7 @@ union tv_record {
 	struct tv_rec_drop drop;
 	struct tv_rec_close close;
 	struct tv_rec_conn announce; /* a connection's history before its first live record */
+	struct tv_rec_error error;
 };
 
 enum tv_decode_result {

@@ -1,3 +1,5 @@
+#include <stdio.h>
+#include <openssl/x509_vfy.h> /* the X509_V_ERR_* numbers only: nothing is linked */
 #include "report.h"
 
 const char *closed_by_name(enum tv_closed_by c)
@@ -44,4 +46,60 @@ int64_t tls_earliest_expiry(const struct tls_cert *certs, int n)
 		if (certs[i].not_after && (!e || certs[i].not_after < e))
 			e = certs[i].not_after;
 	return e;
+}
+
+const char *verdict_name(enum tv_verdict v)
+{
+	switch (v) {
+	case TV_V_REFUSED: return "refused";
+	case TV_V_UNREACHABLE: return "unreachable";
+	case TV_V_CONNECT_TIMEOUT: return "connect_timeout";
+	case TV_V_CONNECT_ABANDONED: return "connect_abandoned";
+	case TV_V_SYN_LOSS: return "syn_loss";
+	case TV_V_PATH_MTU_BLACKHOLE: return "path_mtu_blackhole";
+	case TV_V_RTO_STALL: return "rto_stall";
+	case TV_V_LOSS: return "loss";
+	case TV_V_REORDERING: return "reordering";
+	case TV_V_PEER_ABORT_MID_TRANSFER: return "peer_abort_mid_transfer";
+	case TV_V_PEER_RESET: return "peer_reset";
+	case TV_V_LOCAL_RESET: return "local_reset";
+	case TV_V_KERNEL_DROP: return "kernel_drop";
+	case TV_V_TLS_EXPIRED: return "tls_expired";
+	case TV_V_TLS_NOT_YET_VALID: return "tls_not_yet_valid";
+	case TV_V_TLS_EXPIRING_SOON: return "tls_expiring_soon";
+	case TV_V_TLS_UNTRUSTED: return "tls_untrusted";
+	case TV_V_TLS_HOSTNAME_MISMATCH: return "tls_hostname_mismatch";
+	case TV_V_TLS_HANDSHAKE_FAILED: return "tls_handshake_failed";
+	case TV_V_TLS_TIMEOUT: return "tls_timeout";
+	case TV_V_COUNT: break;
+	}
+	return "unknown";
+}
+
+void tls_report_classify(const struct tls_report *r, struct tls_summary *s)
+{
+	s->expired = s->not_yet_valid = s->hostname_mismatch = s->untrusted = false;
+	s->first_error[0] = '\0';
+	snprintf(s->alert, sizeof(s->alert), "%s", r->has_alert ? r->alert : "");
+	for (int i = 0; i < r->nerrors; i++) {
+		switch (r->errors[i].code) {
+		case X509_V_ERR_CERT_HAS_EXPIRED:
+			s->expired = true;
+			break;
+		case X509_V_ERR_CERT_NOT_YET_VALID:
+			s->not_yet_valid = true;
+			break;
+		case X509_V_ERR_HOSTNAME_MISMATCH:
+		case X509_V_ERR_IP_ADDRESS_MISMATCH:
+			s->hostname_mismatch = true;
+			break;
+		default:
+			if (!s->untrusted)
+				snprintf(s->first_error, sizeof(s->first_error), "%s", r->errors[i].text);
+			s->untrusted = true;
+		}
+	}
+	/* a handshake that failed never got to verification: only the name can be judged */
+	if (r->result == TLS_RESULT_OK || r->result == TLS_RESULT_VERIFY_FAILED)
+		s->hostname_mismatch |= r->nchain > 0 && !r->hostname_match;
 }

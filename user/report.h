@@ -83,6 +83,10 @@ struct tls_summary {
 	enum tls_result_kind result;
 	char server_name[TV_SNI_MAX + 1]; /* empty: none */
 	int64_t earliest_expiry;          /* Unix seconds over the sent chain; 0: none */
+	/* the verification errors, by what they mean (tls_report_classify) */
+	bool expired, not_yet_valid, hostname_mismatch, untrusted;
+	char first_error[128]; /* the first error that is none of those, as OpenSSL says it */
+	char alert[64];        /* a handshake failure's alert, if any */
 };
 
 /* What the kernel's socket table (sock_diag) says about an open connection now. */
@@ -99,6 +103,83 @@ struct sock_snapshot {
 	uint32_t inode;
 };
 
+/* ---- what happened to a connection, as the collector saw it ---- */
+
+/* Facts gathered from a connection's records as they pass: the close carries
+ * the kernel's totals, these say how they came about. */
+#define TV_FACT_DROPS 4
+
+struct timeout_run {
+	uint32_t n;           /* timeouts in a row without progress */
+	uint64_t first_ns, last_ns;
+	bool full_size;       /* every one resent a segment of a full MSS */
+	uint64_t acked;       /* bytes the peer had acknowledged when it began */
+	uint32_t mss;
+};
+
+struct conn_facts {
+	uint32_t segs[TV_RETRANS_SYNACK + 1]; /* retransmitted segments by enum tv_retrans_kind */
+	uint32_t timeouts;     /* retransmission timeouts of data */
+	uint32_t syn_timeouts; /* of the SYN */
+	struct timeout_run run, longest; /* the current run, and the longest one */
+	bool established;      /* an open record or a state change said so */
+	int error;             /* the last error the kernel reported (positive errno), 0: none */
+	uint8_t error_state;
+	bool reset_received;
+	uint8_t reset_received_state;
+	bool reset_sent;
+	uint32_t reset_sent_reason; /* the first one's; TV_REASON_UNKNOWN if the kernel gives none */
+	uint8_t reset_sent_state;
+	uint32_t late_resets_sent, late_resets_received; /* after the close */
+	uint32_t resets_sent, resets_received;
+	uint32_t ofo, dup, dupacks; /* segments, as the records count them */
+	struct {
+		uint32_t reason;
+		uint32_t count;
+	} drops[TV_FACT_DROPS];
+	uint32_t ndrops;       /* entries in drops */
+	uint32_t drops_other;  /* drops of further reasons */
+};
+
+/* ---- verdicts: why a connection went wrong ---- */
+
+/* In the order they are written: causes first, consequences after. */
+enum tv_verdict {
+	TV_V_REFUSED = 0,
+	TV_V_UNREACHABLE,
+	TV_V_CONNECT_TIMEOUT,
+	TV_V_CONNECT_ABANDONED,
+	TV_V_SYN_LOSS,
+	TV_V_PATH_MTU_BLACKHOLE,
+	TV_V_RTO_STALL,
+	TV_V_LOSS,
+	TV_V_REORDERING,
+	TV_V_PEER_ABORT_MID_TRANSFER,
+	TV_V_PEER_RESET,
+	TV_V_LOCAL_RESET,
+	TV_V_KERNEL_DROP,
+	TV_V_TLS_EXPIRED,
+	TV_V_TLS_NOT_YET_VALID,
+	TV_V_TLS_EXPIRING_SOON,
+	TV_V_TLS_UNTRUSTED,
+	TV_V_TLS_HOSTNAME_MISMATCH,
+	TV_V_TLS_HANDSHAKE_FAILED,
+	TV_V_TLS_TIMEOUT,
+	TV_V_COUNT,
+};
+_Static_assert(TV_V_COUNT <= 32, "verdicts are bits of a uint32_t");
+
+#define TV_EVIDENCE_MAX 240
+
+/* No bit set: healthy. */
+struct verdicts {
+	uint32_t set; /* 1 << enum tv_verdict */
+	char evidence[TV_V_COUNT][TV_EVIDENCE_MAX];
+};
+
+const char *verdict_name(enum tv_verdict v);
+#define VERDICT_HEALTHY_TEXT "no loss, stall, reset, drop or TLS problem seen"
+
 /* ---- the end of a connection ---- */
 
 struct conn_end {
@@ -112,11 +193,17 @@ struct conn_end {
 	struct tls_summary tls;
 	bool has_snapshot;            /* still open: the socket table's view at the end */
 	struct sock_snapshot snapshot;
+	uint64_t end_ns;              /* still open: when tracing stopped */
+	struct conn_facts facts;
+	struct verdicts verdicts;
 };
 
 const char *closed_by_name(enum tv_closed_by c);
 const char *tls_result_name(enum tls_result_kind r);
 const char *tls_sni_source_name(enum tls_sni_source s);
+/* What a check's verification errors mean, for the connection's summary:
+ * expired, not yet valid, the wrong name, or not trusted for another reason. */
+void tls_report_classify(const struct tls_report *r, struct tls_summary *s);
 /* Earliest not_after over n certificates, 0 if none. */
 int64_t tls_earliest_expiry(const struct tls_cert *certs, int n);
 

@@ -1,3 +1,17 @@
+/*
+ * The verdict rules. Each reads the same few numbers (struct view), taken
+ * from the kernel's close when there is one, else from the socket table's
+ * view at the end and the records seen, and writes its evidence as one
+ * sentence with the numbers behind it. README "Verdicts" gives each rule's
+ * reason; keep the two in step.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "output.h"
 #include "verdict.h"
 
 /* Resets decide over FINs: a reset ends the connection whoever sent the
@@ -13,13 +27,426 @@ static enum tv_closed_by closed_by(const struct tv_rec_close *cl)
 	return cl->closer == TV_CLOSER_REMOTE ? TV_CLOSED_REMOTE : TV_CLOSED_LOCAL;
 }
 
-void verdict_judge(struct conn_end *e, bool saw_anomaly)
-{
-	bool bad_end = false;
+/* The numbers the rules read, whether the connection closed or not. */
+struct view {
+	bool closed, established;
+	uint8_t state;        /* last state before CLOSE, or the state now */
+	uint64_t duration_ns; /* first sight to close (or to the end of tracing); 0: unknown */
+	uint32_t retrans;     /* segments, SYNs included */
+	uint32_t syn_retrans; /* of them before the handshake completed */
+	uint32_t dsack;       /* retransmissions the peer proved spurious */
+	uint32_t ofo, dup, dupacks;
+	uint32_t resets_sent, resets_received;
+	uint32_t timeouts;    /* of data */
+	uint64_t unacked;     /* data bytes sent and not acknowledged at the end */
+};
 
+/* bytes_acked counts the SYN and a FIN as one byte each (`ss -ti` shows it
+ * too); bytes_sent counts retransmitted bytes again. */
+static uint64_t unacked_bytes(uint64_t sent, uint64_t retrans, uint64_t acked)
+{
+	uint64_t unique = sent > retrans ? sent - retrans : 0;
+	uint64_t acked_data = acked > 0 ? acked - 1 : 0;
+
+	return unique > acked_data + 1 ? unique - acked_data - 1 : 0; /* the FIN may be acked or not */
+}
+
+static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct view *x)
+{
+	const struct conn_facts *f = &e->facts;
+
+	memset(x, 0, sizeof(*x));
+	x->closed = e->closed;
+	x->timeouts = f->timeouts;
+	x->ofo = f->ofo;
+	x->dup = f->dup;
+	x->dupacks = f->dupacks;
+	x->resets_sent = f->resets_sent;
+	x->resets_received = f->resets_received;
+	x->syn_retrans = f->segs[TV_RETRANS_SYN] + f->segs[TV_RETRANS_SYNACK];
+	for (int k = 0; k <= TV_RETRANS_SYNACK; k++)
+		x->retrans += f->segs[k];
+	x->established = f->established;
 	if (e->closed) {
-		e->closed_by = closed_by(&e->close);
-		bad_end = e->closed_by != TV_CLOSED_LOCAL && e->closed_by != TV_CLOSED_REMOTE;
+		const struct tv_rec_close *cl = &e->close;
+
+		x->established = cl->hist.established;
+		x->state = cl->last_state;
+		x->duration_ns = cl->hdr.ts_ns > cl->hist.start_ns ? cl->hdr.ts_ns - cl->hist.start_ns : 0;
+		x->retrans = cl->retrans_segs;
+		if (cl->hist.established)
+			x->syn_retrans = cl->hist.syn_retrans;
+		x->dsack = cl->dsack;
+		x->ofo = cl->ofo_segs;
+		x->dup = cl->dup_segs;
+		x->dupacks = cl->dupacks;
+		x->resets_sent = cl->resets_sent;
+		x->resets_received = cl->resets_received;
+		/* records lost on the way: the kernel's count of timeouts (SYNs included) */
+		if (cl->rto > f->timeouts + f->syn_timeouts)
+			x->timeouts = cl->rto - f->syn_timeouts;
+		x->unacked = unacked_bytes(cl->bytes_sent, cl->bytes_retrans, cl->bytes_acked);
+	} else if (e->has_snapshot) {
+		const struct sock_snapshot *s = &e->snapshot;
+
+		x->state = s->state;
+		x->established |= s->state != TCP_SYN_SENT && s->state != TCP_SYN_RECV;
+		if (s->total_retrans > x->retrans)
+			x->retrans = s->total_retrans;
+		x->unacked = s->send_queue;
 	}
-	e->anomalous = saw_anomaly || bad_end || (e->tls.present && e->tls.result != TLS_RESULT_OK);
+	if (!e->closed && e->end_ns > ref->first_ts_ns)
+		x->duration_ns = e->end_ns - ref->first_ts_ns;
+}
+
+/* ---- evidence ---- */
+
+static void say(struct verdicts *v, enum tv_verdict k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(struct verdicts *v, enum tv_verdict k, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->set |= 1u << k;
+	va_start(ap, fmt);
+	vsnprintf(v->evidence[k], sizeof(v->evidence[k]), fmt, ap);
+	va_end(ap);
+}
+
+/* Appends to a verdict's evidence. */
+static void add(struct verdicts *v, enum tv_verdict k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add(struct verdicts *v, enum tv_verdict k, const char *fmt, ...)
+{
+	size_t n = strlen(v->evidence[k]);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->evidence[k] + n, sizeof(v->evidence[k]) - n, fmt, ap);
+	va_end(ap);
+}
+
+static bool has(const struct verdicts *v, enum tv_verdict k)
+{
+	return v->set & (1u << k);
+}
+
+/* "850 ms", "3.2 s" */
+static const char *dur(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 10000000000ULL)
+		snprintf(buf, len, "%.0f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.1f s", ns / 1e9);
+	return buf;
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* ---- the rules ---- */
+
+/* Errors that an ICMP message (or a local route) turns into. */
+static bool is_unreachable(int err)
+{
+	switch (err) {
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENETDOWN:
+	case ENONET:
+	case EPROTO:
+	case EMSGSIZE:
+		return true;
+	}
+	return false;
+}
+
+static void judge_connect(struct verdicts *v, const struct view *x, const struct conn_facts *f,
+			  const struct tv_conn *id)
+{
+	char d[32];
+
+	if (f->error == ECONNREFUSED || (f->reset_received && f->reset_received_state == TCP_SYN_SENT)) {
+		if (f->reset_received)
+			say(v, TV_V_REFUSED, "the server answered the SYN with a reset: nothing listens on "
+					     "port %u there, or a firewall rejects the connection", id->dport);
+		else
+			say(v, TV_V_REFUSED, "an ICMP port unreachable refused the connection (ECONNREFUSED) "
+					     "without a reset: a firewall on the way rejects it");
+		return;
+	}
+	if (is_unreachable(f->error)) {
+		say(v, TV_V_UNREACHABLE, "an ICMP error ended the connection before it was established: "
+					 "%s (%s)", errno_name(f->error), strerror(f->error));
+		return;
+	}
+	if (f->error == ETIMEDOUT || x->retrans > 0 || f->syn_timeouts > 0) {
+		uint32_t sent = 1 + (x->retrans > f->syn_timeouts ? x->retrans : f->syn_timeouts);
+
+		say(v, TV_V_CONNECT_TIMEOUT, "no answer to the SYN: sent %u times over %s", sent,
+		    dur(x->duration_ns, d, sizeof(d)));
+		if (f->error == ETIMEDOUT)
+			add(v, TV_V_CONNECT_TIMEOUT, "; the kernel gave up (ETIMEDOUT)");
+		else if (x->closed)
+			add(v, TV_V_CONNECT_TIMEOUT, "; the application gave up");
+		else
+			add(v, TV_V_CONNECT_TIMEOUT, "; still waiting when tracing stopped");
+		return;
+	}
+	if (x->closed)
+		say(v, TV_V_CONNECT_ABANDONED, "the application closed it %s after connect, before any "
+					       "answer and before the SYN was due again",
+		    dur(x->duration_ns, d, sizeof(d)));
+}
+
+static void judge_timeouts(struct verdicts *v, const struct view *x, const struct conn_facts *f)
+{
+	const struct timeout_run *run = &f->longest;
+	uint64_t acked_data = run->acked > 0 ? run->acked - 1 : 0; /* the SYN counts one */
+	char d[32];
+
+	/* small segments got through, then nothing of full size ever did */
+	if (run->n >= 2 && run->full_size && run->mss && acked_data > 0 && acked_data < run->mss &&
+	    x->unacked > 0) {
+		say(v, TV_V_PATH_MTU_BLACKHOLE,
+		    "%" PRIu64 " bytes got through in small segments, then %u timeouts in a row resent "
+		    "full-size segments (MSS %u) over %s and none was acknowledged: a path MTU black hole "
+		    "(packets of full size lost, and the ICMP that would say so too)",
+		    acked_data, run->n, run->mss, dur(run->last_ns - run->first_ns, d, sizeof(d)));
+		return;
+	}
+	if (!x->timeouts)
+		return;
+	say(v, TV_V_RTO_STALL, "%u retransmission timeout%s", x->timeouts, plural(x->timeouts));
+	if (run->n >= 2)
+		add(v, TV_V_RTO_STALL, "; the longest stall: %u in a row, %s from the first to the last",
+		    run->n, dur(run->last_ns - run->first_ns, d, sizeof(d)));
+	else if (run->n == 1)
+		add(v, TV_V_RTO_STALL, ", each repaired by its first retransmission");
+	if (f->error == ETIMEDOUT)
+		add(v, TV_V_RTO_STALL, "; the kernel gave up on the connection (ETIMEDOUT)");
+}
+
+/*
+ * Loss: retransmissions of data that the peer did not prove spurious (one
+ * tail-loss probe is forgiven: a probe is how TCP asks after a quiet tail,
+ * and a delayed ACK is reason enough), or gaps in the incoming stream.
+ */
+static void judge_loss(struct verdicts *v, const struct view *x, const struct conn_facts *f)
+{
+	uint32_t data = x->retrans > x->syn_retrans ? x->retrans - x->syn_retrans : 0;
+	uint32_t spurious = x->dsack < data ? x->dsack : data;
+	uint32_t unproven = data - spurious;
+	uint32_t forgiven = f->segs[TV_RETRANS_TLP] ? 1 : 0;
+
+	if (has(v, TV_V_PATH_MTU_BLACKHOLE))
+		return; /* its retransmissions are the black hole's */
+	if (unproven > forgiven) {
+		say(v, TV_V_LOSS, "this side retransmitted %u segment%s (%u fast, %u after timeouts, %u tail "
+				  "probes)", data, plural(data), f->segs[TV_RETRANS_FAST],
+		    f->segs[TV_RETRANS_RTO], f->segs[TV_RETRANS_TLP]);
+		if (spurious)
+			add(v, TV_V_LOSS, ", %u proven spurious by D-SACK", spurious);
+		if (x->dupacks)
+			add(v, TV_V_LOSS, "; %u duplicate ACK%s received", x->dupacks, plural(x->dupacks));
+	}
+	if (x->ofo) {
+		if (!has(v, TV_V_LOSS))
+			say(v, TV_V_LOSS, "the incoming stream had gaps: %u segment%s arrived out of order", x->ofo,
+			    plural(x->ofo));
+		else
+			add(v, TV_V_LOSS, "; the incoming stream had gaps: %u segment%s out of order", x->ofo,
+			    plural(x->ofo));
+		if (x->dup)
+			add(v, TV_V_LOSS, ", %u arrived twice", x->dup);
+	}
+	if (!has(v, TV_V_LOSS) && data > forgiven && spurious)
+		say(v, TV_V_REORDERING, "all %u retransmitted segment%s were proven spurious by the peer's "
+					"D-SACK: segments were reordered or delayed on the way, not lost",
+		    data, plural(data));
+}
+
+static const char *reset_reason_text(const char *reason)
+{
+	static const struct {
+		const char *name, *text;
+	} texts[] = {
+		{ "tcp_abort_on_close", "the application closed it with received data unread" },
+		{ "tcp_abort_on_data", "data arrived after the application had closed it" },
+		{ "tcp_abort_on_linger", "the application closed it with SO_LINGER set to 0" },
+		{ "tcp_abort_on_memory", "the host ran out of TCP memory" },
+		{ "tcp_keepalive_timeout", "keepalive probes went unanswered" },
+		{ "tcp_disconnect_with_data", "the application disconnected it with data unsent" },
+		{ "no_socket", "a segment arrived for a connection this host no longer has" },
+		{ "tcp_timewait_socket", "a segment arrived for a connection in TIME_WAIT" },
+		{ "tcp_state", "a segment arrived that its state does not allow" },
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (!strcmp(reason, texts[i].name))
+			return texts[i].text;
+	return NULL;
+}
+
+static void judge_ends(struct verdicts *v, const struct view *x, const struct conn_facts *f,
+		       const struct conn_end *e, const struct verdict_opts *o)
+{
+	bool peer_ended = e->closed ? e->closed_by == TV_CLOSED_REMOTE || e->closed_by == TV_CLOSED_RESET_RECEIVED
+				    : f->reset_received || x->state == TCP_CLOSE_WAIT;
+	/* this side's data after the peer's FIN, answered with resets */
+	bool sending_after_fin = f->reset_received &&
+				 (f->reset_received_state == TCP_CLOSE_WAIT || f->reset_received_state == TCP_LAST_ACK ||
+				  f->reset_received_state == TCP_CLOSE);
+	char d[32];
+
+	if (peer_ended && (x->unacked > 0 || sending_after_fin)) {
+		say(v, TV_V_PEER_ABORT_MID_TRANSFER, "the peer %s",
+		    e->closed_by == TV_CLOSED_RESET_RECEIVED || f->reset_received ? "reset the connection"
+										 : "closed the connection");
+		if (x->unacked > 0)
+			add(v, TV_V_PEER_ABORT_MID_TRANSFER, " with %" PRIu64 " bytes from this side unacknowledged",
+			    x->unacked);
+		if (sending_after_fin)
+			add(v, TV_V_PEER_ABORT_MID_TRANSFER, "%s this side still sending after its FIN",
+			    x->unacked > 0 ? " and" : " while");
+	}
+	if (x->resets_received) {
+		say(v, TV_V_PEER_RESET, "the peer reset the connection");
+		if (f->reset_received)
+			add(v, TV_V_PEER_RESET, " in %s", tcp_state_name(f->reset_received_state));
+		if (x->duration_ns)
+			add(v, TV_V_PEER_RESET, ", %s after it began", dur(x->duration_ns, d, sizeof(d)));
+		if (x->resets_received > 1)
+			add(v, TV_V_PEER_RESET, "; %u resets in all", x->resets_received);
+		if (f->late_resets_received)
+			add(v, TV_V_PEER_RESET, ", %u after the close", f->late_resets_received);
+	}
+	if (x->resets_sent) {
+		const char *reason = f->reset_sent && f->reset_sent_reason != TV_REASON_UNKNOWN && o->names
+					     ? reset_reason_name(o->names, f->reset_sent_reason)
+					     : NULL;
+		const char *why = reason ? reset_reason_text(reason) : NULL;
+
+		say(v, TV_V_LOCAL_RESET, "this host reset the connection");
+		if (f->reset_sent)
+			add(v, TV_V_LOCAL_RESET, " in %s", tcp_state_name(f->reset_sent_state));
+		if (reason)
+			add(v, TV_V_LOCAL_RESET, " (reason %s%s%s)", reason, why ? ": " : "", why ? why : "");
+		if (x->resets_sent > 1)
+			add(v, TV_V_LOCAL_RESET, "; %u resets in all", x->resets_sent);
+		if (f->late_resets_sent)
+			add(v, TV_V_LOCAL_RESET, ", %u answering segments after the close", f->late_resets_sent);
+	}
+	if (x->established && is_unreachable(f->error))
+		say(v, TV_V_UNREACHABLE, "an ICMP error ended the connection: %s (%s)", errno_name(f->error),
+		    strerror(f->error));
+}
+
+bool verdict_drop_counts(const char *reason)
+{
+	/* tcp_old_data: a duplicate the peer resent, counted as dup_segs */
+	return strcmp(reason, "tcp_old_data") != 0;
+}
+
+static void judge_drops(struct verdicts *v, const struct conn_facts *f, const struct verdict_opts *o)
+{
+	uint32_t total = f->drops_other;
+	char list[160] = "";
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < f->ndrops; i++) {
+		const char *name = f->drops[i].reason == TV_REASON_UNKNOWN || !o->names
+					   ? "unknown"
+					   : drop_reason_name(o->names, f->drops[i].reason);
+
+		if (!verdict_drop_counts(name))
+			continue;
+		total += f->drops[i].count;
+		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s %u",
+				      n ? ", " : "", name, f->drops[i].count);
+	}
+	if (!total)
+		return;
+	say(v, TV_V_KERNEL_DROP, "the kernel dropped %u of its segment%s: %s%s", total, plural(total), list,
+	    f->drops_other ? ", other reasons" : "");
+}
+
+static void judge_tls(struct verdicts *v, const struct tls_summary *t, const struct verdict_opts *o)
+{
+	const char *name = t->server_name[0] ? t->server_name : "the server's address";
+	char date[32];
+
+	if (!t->present)
+		return;
+	switch (t->result) {
+	case TLS_RESULT_HANDSHAKE_FAILED:
+		say(v, TV_V_TLS_HANDSHAKE_FAILED, "the TLS handshake with %s failed", name);
+		if (t->alert[0])
+			add(v, TV_V_TLS_HANDSHAKE_FAILED, ": alert %s", t->alert);
+		return;
+	case TLS_RESULT_TIMEOUT:
+		say(v, TV_V_TLS_TIMEOUT, "the TLS check of %s got no answer in time", name);
+		return;
+	case TLS_RESULT_OK:
+	case TLS_RESULT_VERIFY_FAILED:
+		break;
+	default:
+		return; /* refused, not TLS, or no check could run: nothing to say of the certificate */
+	}
+	if (t->expired) {
+		format_date(t->earliest_expiry, false, date, sizeof(date));
+		say(v, TV_V_TLS_EXPIRED, "a certificate %s sent has expired (the earliest on %s)", name, date);
+	}
+	if (t->not_yet_valid)
+		say(v, TV_V_TLS_NOT_YET_VALID, "a certificate %s sent is not valid yet (or this host's clock is "
+					       "behind)", name);
+	if (t->hostname_mismatch)
+		say(v, TV_V_TLS_HOSTNAME_MISMATCH, "the certificate does not name %s", name);
+	if (t->untrusted)
+		say(v, TV_V_TLS_UNTRUSTED, "the chain %s sent does not verify: %s", name, t->first_error);
+	if (t->result == TLS_RESULT_OK && t->earliest_expiry > o->now_unix &&
+	    t->earliest_expiry - o->now_unix < (int64_t)o->tls_warn_days * 86400) {
+		int64_t days = (t->earliest_expiry - o->now_unix) / 86400;
+
+		format_date(t->earliest_expiry, false, date, sizeof(date));
+		say(v, TV_V_TLS_EXPIRING_SOON, "a certificate %s sent expires on %s, in %" PRId64 " day%s "
+					       "(warning from %d days)",
+		    name, date, days, plural((uint64_t)days), o->tls_warn_days);
+	}
+}
+
+void verdict_judge(struct conn_end *e, const struct conn_ref *ref, bool saw_anomaly,
+		   const struct verdict_opts *o)
+{
+	struct verdicts *v = &e->verdicts;
+	const struct conn_facts *f = &e->facts;
+	struct view x;
+	char d[32];
+
+	if (e->closed)
+		e->closed_by = closed_by(&e->close);
+	view_of(e, ref, &x);
+	memset(v, 0, sizeof(*v));
+	if (!x.established) {
+		if (ref->id.dir != TV_DIR_IN)
+			judge_connect(v, &x, f, &ref->id);
+	} else {
+		if (x.syn_retrans)
+			say(v, TV_V_SYN_LOSS, "the handshake needed %u %s retransmission%s", x.syn_retrans,
+			    ref->id.dir == TV_DIR_IN ? "SYN-ACK" : "SYN", plural(x.syn_retrans));
+		if (x.syn_retrans && e->closed && e->close.hist.handshake_us)
+			add(v, TV_V_SYN_LOSS, " and took %s", dur(e->close.hist.handshake_us * 1000ULL, d, sizeof(d)));
+		judge_timeouts(v, &x, f);
+		judge_loss(v, &x, f);
+		judge_ends(v, &x, f, e, o);
+	}
+	judge_drops(v, f, o);
+	judge_tls(v, &e->tls, o);
+	e->anomalous = saw_anomaly || v->set || (e->closed && e->closed_by != TV_CLOSED_LOCAL &&
+						 e->closed_by != TV_CLOSED_REMOTE);
 }

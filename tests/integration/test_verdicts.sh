@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Scenario: the failures tcpvitals exists to explain, each made for real in a
+# test namespace (a refused port, SYNs dropped, an ICMP error from a router,
+# loss, a stall, a server that aborts an upload, a firewall that drops only
+# full-size segments), and clean traffic of several kinds around them.
+# Expectation: every close carries the verdict the scenario makes, with its
+# evidence, and the clean connections are "healthy" and nothing else.
+source "$(dirname "$0")/common.sh"
+source "$LAB_ROOT/tools/lab_ca.sh"
+need_root
+
+ns=tvver$$
+rt=tvverr$$
+lab_ns "$ns"
+lab_ns "$rt"
+# a router namespace on the way to 10.77.2.0/24, which rejects 10.77.2.9 with an ICMP error
+ip link add "v$ns" type veth peer name "v$rt"
+ip link set "v$ns" netns "$ns"
+ip link set "v$rt" netns "$rt"
+ip -n "$ns" addr add 10.77.1.1/24 dev "v$ns"
+ip -n "$ns" link set "v$ns" up
+ip -n "$ns" route add 10.77.2.0/24 via 10.77.1.2
+ip -n "$rt" addr add 10.77.1.2/24 dev "v$rt"
+ip -n "$rt" link set "v$rt" up
+ip -n "$rt" link add dummy0 type dummy
+ip -n "$rt" addr add 10.77.2.1/24 dev dummy0
+ip -n "$rt" link set dummy0 up
+ip netns exec "$rt" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$rt" iptables -A FORWARD -d 10.77.2.9 -j REJECT --reject-with icmp-host-unreachable
+
+ca=$LAB_TMP/ca
+ca_init "$ca"
+ca_leaf "$ca" good media.example.test "$(ca_date '-1 day')" "$(ca_date '+400 days')"
+mkdir -p "$LAB_TMP/www"
+echo hello > "$LAB_TMP/www/index.html"
+head -c 5000000 /dev/urandom > "$LAB_TMP/www/big"
+head -c 300000 /dev/urandom > "$LAB_TMP/upload"
+lab_http "$ns" 127.0.0.1 9610          # clean HTTP, bulk
+lab_pyserver "$ns" hold 127.0.0.1 9611 # idle connections
+lab_bg ip netns exec "$ns" openssl s_server -quiet -www -accept 9612 -cert "$ca/good.crt" \
+	-key "$ca/good.key" -cert_chain "$ca/good.issuer.pem" >/dev/null 2>&1
+lab_wait_port "$ns" 9612
+lab_http "$ns" 127.0.0.1 9603          # SYN loss
+lab_http "$ns" 127.0.0.1 9604          # loss both ways
+lab_pyserver "$ns" trickle 127.0.0.1 9605 # a stall
+lab_pyserver "$ns" midabort 127.0.0.1 9606 # aborts an upload
+lab_pyserver "$ns" sink 127.0.0.1 9607  # behind a path MTU black hole
+
+out=$LAB_TMP/verdicts.json
+lab_tracer "$out" --json --netns "/run/netns/$ns" --tls-port 9612 --ca-file "$ca/root.crt"
+in_ns() { ip netns exec "$ns" "$@"; }
+
+# ---- clean traffic, 200 connections: 140 short requests, 10 bulk downloads, 20 idle, 30 HTTPS
+urls=()
+for i in $(seq 140); do urls+=("http://127.0.0.1:9610/index.html?$i"); done
+in_ns curl -s -o /dev/null "${urls[@]}"
+for i in $(seq 10); do in_ns curl -s -o /dev/null http://127.0.0.1:9610/big; done
+for i in $(seq 20); do in_ns "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9611 0.3 >/dev/null & done
+for i in $(seq 30); do
+	in_ns curl -s -o /dev/null --cacert "$ca/root.crt" --resolve media.example.test:9612:127.0.0.1 \
+		https://media.example.test:9612/
+done
+wait
+
+# ---- the failures
+in_ns curl -s -o /dev/null http://127.0.0.1:9601/ # refused: nothing listens
+in_ns iptables -A OUTPUT -p tcp --dport 9602 --syn -j DROP
+in_ns curl -s -o /dev/null --connect-timeout 2.5 http://127.0.0.1:9602/ # no answer
+in_ns iptables -A OUTPUT -p tcp --dport 9603 --syn -m statistic --mode nth --every 2 --packet 0 -j DROP
+in_ns curl -s -o /dev/null http://127.0.0.1:9603/index.html # the first SYN is lost
+in_ns curl -s -o /dev/null -m 3 http://10.77.2.9/ # the router says: host unreachable
+lab_loss "$ns" 9604 0.05
+in_ns curl -s -o /dev/null http://127.0.0.1:9604/big
+lab_loss_off "$ns"
+# the stall: every segment to the trickling server dropped for 1.5 s
+in_ns "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9605 5 >/dev/null &
+client=$!
+sleep 0.5
+in_ns iptables -A INPUT -p tcp --dport 9605 -j DROP
+sleep 1.5
+in_ns iptables -D INPUT -p tcp --dport 9605 -j DROP
+wait $client
+in_ns curl -s -o /dev/null -T "$LAB_TMP/upload" http://127.0.0.1:9606/ # aborted mid-upload
+in_ns iptables -A OUTPUT -p tcp --dport 9607 -m length --length 1000:65535 -j DROP
+in_ns curl -s -o /dev/null -m 4 -H 'Expect:' -T "$LAB_TMP/upload" http://127.0.0.1:9607/ # full size never arrives
+sleep 0.5
+lab_tracer_stop
+
+closes() { # PORT: the closes of connections to PORT, both ends
+	jqs "$out" -c --argjson p "$1" '[.[]|select(.type=="close" and (.rport==$p or .lport==$p))]'
+}
+verdicts() { # PORT DIR: the verdicts of that end, one line per connection
+	closes "$1" | jq -r --arg d "$2" '.[]|select(.dir==$d)|.verdict|join(",")' | sort | uniq -c | sed 's/^ *//'
+}
+evidence() { # PORT DIR VERDICT: its evidence on the first such connection
+	closes "$1" | jq -r --arg d "$2" --arg v "$3" '[.[]|select(.dir==$d and (.verdict|index($v)))][0].evidence[$v]'
+}
+
+# clean traffic
+for p in 9610 9611 9612; do
+	n=$(closes $p | jq 'length')
+	check_eq "clean traffic on $p: every one of its $n closes is healthy and nothing else" true \
+		"$(closes $p | jq 'length > 0 and all(.verdict == ["healthy"])')"
+done
+total=0
+for p in 9610 9611 9612; do total=$((total + $(closes $p | jq '[.[]|select(.dir=="out")]|length'))); done
+check_eq "clean traffic: all 200 client connections seen" 200 "$total"
+check_eq "clean HTTPS: the chain was checked and is valid" true \
+	"$(closes 9612 | jq 'any(.tls.result == "ok")')"
+
+# each failure
+check_eq "refused port: refused" "1 refused" "$(verdicts 9601 out)"
+check_eq "refused port: the error the application got" ECONNREFUSED \
+	"$(closes 9601 | jq -r '.[0].error')"
+check_eq "unanswered SYNs: connect_timeout" "1 connect_timeout" "$(verdicts 9602 out)"
+check "unanswered SYNs: evidence counts the SYNs and says who gave up" \
+	grep -q 'sent 2 times over .*; the application gave up' <<<"$(evidence 9602 out connect_timeout)"
+check_eq "a lost SYN: syn_loss on the client" "1 syn_loss" "$(verdicts 9603 out)"
+check "a lost SYN: evidence" grep -q 'the handshake needed 1 SYN retransmission and took' \
+	<<<"$(evidence 9603 out syn_loss)"
+check_eq "a lost SYN: the server's end saw nothing wrong" "1 healthy" "$(verdicts 9603 in)"
+check_eq "ICMP host unreachable from a router: unreachable" "1 unreachable" \
+	"$(jqs "$out" -r '.[]|select(.type=="close" and .raddr=="10.77.2.9")|.verdict|join(",")' | sort | uniq -c | sed 's/^ *//')"
+check_eq "ICMP host unreachable: the error is named" EHOSTUNREACH \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .raddr=="10.77.2.9")][0].error')"
+check_eq "5% loss both ways: the downloading client sees loss" true \
+	"$(closes 9604 | jq '[.[]|select(.dir=="out")] | length == 1 and (.[0].verdict|index("loss") != null)')"
+check_eq "5% loss both ways: the sending server sees loss" true \
+	"$(closes 9604 | jq '[.[]|select(.dir=="in")] | length == 1 and (.[0].verdict|index("loss") != null)')"
+check_eq "loss: the server's evidence has its close's retransmissions" true \
+	"$(closes 9604 | jq '[.[]|select(.dir=="in")][0] | .evidence.loss | test("retransmitted [0-9]+ segment")')"
+check_eq "a 1.5 s blackout: the sending server stalled on timeouts in a row" true \
+	"$(closes 9605 | jq '[.[]|select(.dir=="in")][0] | (.verdict|index("rto_stall") != null) and (.evidence.rto_stall|test("in a row"))')"
+check_eq "aborted upload: the client's verdict" "peer_abort_mid_transfer peer_reset" \
+	"$(closes 9606 | jq -r '[.[]|select(.dir=="out")][0].verdict|map(select(.=="peer_abort_mid_transfer" or .=="peer_reset"))|join(" ")')"
+check_eq "aborted upload: the server reset it, with the kernel's reason where it has one" true \
+	"$(closes 9606 | jq '[.[]|select(.dir=="in")][0] | (.verdict|index("local_reset") != null)')"
+if jqs "$out" -e 'any(.[]; .type=="reset" and .reason != "unknown")' >/dev/null; then
+	check "aborted upload: the reason explained" grep -q 'tcp_abort_on_close: the application closed it with received data unread' \
+		<<<"$(evidence 9606 in local_reset)"
+fi
+check_eq "full-size segments dropped: path_mtu_blackhole" true \
+	"$(closes 9607 | jq '[.[]|select(.dir=="out")][0].verdict|index("path_mtu_blackhole") != null')"
+check "full-size segments dropped: evidence names the MSS" grep -q 'full-size segments (MSS 1448)' \
+	<<<"$(evidence 9607 out path_mtu_blackhole)"
+check_eq "every close has verdicts from the documented set, each with its evidence" true \
+	"$(jqs "$out" '[.[]|select(.type=="close")] | all((.verdict|length) > 0 and ((.evidence|keys) == (.verdict|sort)))')"
+check_json_lines "$out"
+finish

@@ -91,7 +91,7 @@ struct conn_state {
 	__u8 dead; /* tcp_destroy_sock has run: only late events of this socket follow */
 	__u8 has_burst; /* an entry in `bursts` may exist */
 	__u8 sel; /* enum conn_sel: the user's selection, once it can be decided */
-	__u8 _pad;
+	__u8 error; /* the socket's error when it entered CLOSE: an errno */
 };
 
 enum conn_sel { SEL_UNDECIDED = 0, SEL_YES, SEL_NO };
@@ -751,6 +751,14 @@ static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 k
 
 /* ---- state changes: open, handshake, who closed ---- */
 
+/* The socket's error (sk_err). Not sk_err_soft: a soft error outlives the
+ * trouble it reported, and the kernel moves it to sk_err if it ends the
+ * connection (tcp_write_err). */
+static __always_inline int sock_error(struct sock *sk, bool typed)
+{
+	return RD(typed, sk, sk_err);
+}
+
 static __always_inline int on_state(struct sock *sk, int old, int new, bool typed)
 {
 	struct conn_state *st;
@@ -807,8 +815,17 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 	} else if (old == TCP_ESTABLISHED && new == TCP_CLOSE_WAIT) {
 		st->closer = TV_CLOSER_REMOTE;
 	}
-	if (new == TCP_CLOSE)
+	if (new == TCP_CLOSE) {
 		st->last_state = old;
+		/* the error that ended it is set just before (tcp_done_with_error,
+		 * tcp_reset, tcp_write_err); the application may read it (SO_ERROR
+		 * clears it) long before the destroy */
+		st->error = sock_error(sk, typed);
+		/* an ICMP error that came while connect() held the socket stays
+		 * soft (tcp_v4_err), and SO_ERROR returns it from there */
+		if (!st->error && old == TCP_SYN_SENT)
+			st->error = RD(typed, sk, sk_err_soft);
+	}
 	return 0;
 }
 
@@ -853,6 +870,7 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	r->last_state = st->last_state ? st->last_state : sk_state(sk, typed);
 	r->closer = st->closer;
 	r->announced = st->announced;
+	r->error = st->error ? st->error : sock_error(sk, typed);
 	__builtin_memset(r->_pad, 0, sizeof(r->_pad));
 	r->hist = st->hist;
 	rec_submit(r);
@@ -1088,24 +1106,55 @@ static __always_inline int on_reset(struct sock *sk, __u8 side, __u32 reason, bo
 
 /* ---- errors the kernel reports on a socket ---- */
 
+#define SO_EE_ORIGIN_ICMP 2
+#define SO_EE_ORIGIN_ICMP6 3
+
+/* An ICMP error for a socket with IP_RECVERR (curl's) is queued on its
+ * error queue and reported before tcp_v4_err() sets anything: while
+ * connect() holds the socket it then goes to sk_err_soft, which the
+ * application's SO_ERROR clears before the close. The queued one tells. */
+static __always_inline int queued_icmp_error(struct sock *sk)
+{
+	struct sk_buff_head *q = &sk->sk_error_queue;
+	struct sk_buff *skb = BPF_CORE_READ(q, prev);
+	struct sock_exterr_skb *serr;
+	__u8 origin;
+
+	if (!skb || (void *)skb == (void *)q)
+		return 0;
+	serr = (struct sock_exterr_skb *)&skb->cb[0];
+	origin = BPF_CORE_READ(serr, ee.ee_origin);
+	if (origin != SO_EE_ORIGIN_ICMP && origin != SO_EE_ORIGIN_ICMP6)
+		return 0;
+	return BPF_CORE_READ(serr, ee.ee_errno);
+}
+
 /* sk_err as sk_error_report() publishes it: a refused or timed-out connect,
  * an ICMP error, a reset. Rare, so every one is written. */
 static __always_inline int on_error(struct sock *sk, bool typed)
 {
 	struct tv_rec_error *r;
 	struct conn_state *st;
+	int err;
 
 	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)
 		return 0;
 	st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
 	if (!st || !st->conn.cookie || st->sel == SEL_NO)
 		return 0;
+	err = sock_error(sk, typed);
+	if (!err)
+		err = RD(typed, sk, sk_err_soft);
+	if (!err)
+		err = queued_icmp_error(sk);
+	if (!err)
+		return 0;
 	burst_flush(st);
 	conn_announce(st);
 	r = rec_reserve(sizeof(*r), TV_REC_ERROR, bpf_ktime_get_ns(), 1, &st->conn);
 	if (!r)
 		return 0;
-	r->error = RD(typed, sk, sk_err);
+	r->error = err;
 	r->state = sk_state(sk, typed);
 	r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
 	rec_submit(r);

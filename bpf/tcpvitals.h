@@ -230,7 +230,8 @@ struct tv_rec_close {
 	__u8 last_state; /* state before CLOSE */
 	__u8 closer;     /* enum tv_closer */
 	__u8 announced;  /* a TV_REC_CONN went out: the collector has the history already */
-	__u8 _pad[5];
+	__u8 error;      /* sk_err when it entered CLOSE (or at the destroy): an errno, 0: none */
+	__u8 _pad[4];
 	struct tv_history hist;
 };
 _Static_assert(sizeof(struct tv_rec_close) == 168 + sizeof(struct tv_history), "tv_rec_close size");

@@ -480,7 +480,10 @@ static void facts_update(struct conn_facts *f, const union tv_record *r)
 		if (r->retransmit.flags & TV_RETRANS_TIMEOUT)
 			facts_timeout(f, &r->retransmit, r->hdr.ts_ns);
 		break;
-	case TV_REC_OFO: f->ofo += n; break;
+	case TV_REC_OFO:
+		f->ofo += n;
+		f->ofo_bytes += r->segment.len;
+		break;
 	case TV_REC_DUP: f->dup += n; break;
 	case TV_REC_DUPACK: f->dupacks += n; break;
 	case TV_REC_RESET:

@@ -133,6 +133,7 @@ struct conn_facts {
 	uint32_t late_resets_sent, late_resets_received; /* after the close */
 	uint32_t resets_sent, resets_received;
 	uint32_t ofo, dup, dupacks; /* segments, as the records count them */
+	uint64_t ofo_bytes;         /* payload of the out-of-order segments */
 	struct {
 		uint32_t reason;
 		uint32_t count;

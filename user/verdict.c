@@ -39,7 +39,13 @@ struct view {
 	uint32_t resets_sent, resets_received;
 	uint32_t timeouts;    /* of data */
 	uint64_t unacked;     /* data bytes sent and not acknowledged at the end */
+	uint64_t bytes_sent, bytes_received;
 };
+
+/* Segments in so many bytes, at the MSS of an Ethernet path with timestamps:
+ * only the thresholds below use it, and they need the order of magnitude. */
+#define TYPICAL_MSS 1448
+#define SEGS_OF(bytes) ((bytes) / TYPICAL_MSS)
 
 /* bytes_acked counts the SYN and a FIN as one byte each (`ss -ti` shows it
  * too); bytes_sent counts retransmitted bytes again. */
@@ -86,6 +92,8 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 		if (cl->rto > f->timeouts + f->syn_timeouts)
 			x->timeouts = cl->rto - f->syn_timeouts;
 		x->unacked = unacked_bytes(cl->bytes_sent, cl->bytes_retrans, cl->bytes_acked);
+		x->bytes_sent = cl->bytes_sent;
+		x->bytes_received = cl->bytes_received;
 	} else if (e->has_snapshot) {
 		const struct sock_snapshot *s = &e->snapshot;
 
@@ -94,6 +102,8 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 		if (s->total_retrans > x->retrans)
 			x->retrans = s->total_retrans;
 		x->unacked = s->send_queue;
+		x->bytes_sent = s->bytes_sent;
+		x->bytes_received = s->bytes_received;
 	}
 	if (!e->closed && e->end_ns > ref->first_ts_ns)
 		x->duration_ns = e->end_ns - ref->first_ts_ns;
@@ -235,8 +245,16 @@ static void judge_timeouts(struct verdicts *v, const struct view *x, const struc
 /*
  * Loss: retransmissions of data that the peer did not prove spurious (one
  * tail-loss probe is forgiven: a probe is how TCP asks after a quiet tail,
- * and a delayed ACK is reason enough), or gaps in the incoming stream.
+ * and a delayed ACK is reason enough), or gaps in the incoming stream whose
+ * out-of-order data passes 5% of the bytes received: a gap the original
+ * fills late is reordering, which a receiver cannot tell from loss (the
+ * sender can, by D-SACK), and a busy host reorders a little on its own.
+ * Reordering: spurious retransmissions beyond 2% of the segments sent, with
+ * no other sign of loss; below that it costs little, and RACK widens its
+ * reordering window after each.
  */
+#define GAPS_PERCENT 5
+#define SPURIOUS_PERCENT 2
 static void judge_loss(struct verdicts *v, const struct view *x, const struct conn_facts *f)
 {
 	uint32_t data = x->retrans > x->syn_retrans ? x->retrans - x->syn_retrans : 0;
@@ -255,7 +273,7 @@ static void judge_loss(struct verdicts *v, const struct view *x, const struct co
 		if (x->dupacks)
 			add(v, TV_V_LOSS, "; %u duplicate ACK%s received", x->dupacks, plural(x->dupacks));
 	}
-	if (x->ofo) {
+	if (x->ofo && f->ofo_bytes * 100 > x->bytes_received * GAPS_PERCENT) {
 		if (!has(v, TV_V_LOSS))
 			say(v, TV_V_LOSS, "the incoming stream had gaps: %u segment%s arrived out of order", x->ofo,
 			    plural(x->ofo));
@@ -265,7 +283,7 @@ static void judge_loss(struct verdicts *v, const struct view *x, const struct co
 		if (x->dup)
 			add(v, TV_V_LOSS, ", %u arrived twice", x->dup);
 	}
-	if (!has(v, TV_V_LOSS) && data > forgiven && spurious)
+	if (!has(v, TV_V_LOSS) && data > forgiven && spurious > SEGS_OF(x->bytes_sent) * SPURIOUS_PERCENT / 100)
 		say(v, TV_V_REORDERING, "all %u retransmitted segment%s were proven spurious by the peer's "
 					"D-SACK: segments were reordered or delayed on the way, not lost",
 		    data, plural(data));
@@ -349,8 +367,9 @@ static void judge_ends(struct verdicts *v, const struct view *x, const struct co
 
 bool verdict_drop_counts(const char *reason)
 {
-	/* tcp_old_data: a duplicate the peer resent, counted as dup_segs */
-	return strcmp(reason, "tcp_old_data") != 0;
+	/* a duplicate the peer resent (counted as dup_segs): tcp_old_data, and
+	 * tcp_old_sequence for one that arrives wholly before the window */
+	return strcmp(reason, "tcp_old_data") != 0 && strcmp(reason, "tcp_old_sequence") != 0;
 }
 
 static void judge_drops(struct verdicts *v, const struct conn_facts *f, const struct verdict_opts *o)
@@ -372,7 +391,7 @@ static void judge_drops(struct verdicts *v, const struct conn_facts *f, const st
 	}
 	if (!total)
 		return;
-	say(v, TV_V_KERNEL_DROP, "the kernel dropped %u of its segment%s: %s%s", total, plural(total), list,
+	say(v, TV_V_KERNEL_DROP, "the kernel dropped %u segment%s of this connection: %s%s", total, plural(total), list,
 	    f->drops_other ? ", other reasons" : "");
 }
 
@@ -432,6 +451,10 @@ void verdict_judge(struct conn_end *e, const struct conn_ref *ref, bool saw_anom
 		e->closed_by = closed_by(&e->close);
 	view_of(e, ref, &x);
 	memset(v, 0, sizeof(*v));
+	/* the error the connection ended with (the report may have come with
+	 * none, or not at all where the tracepoint is missing) */
+	if (e->closed && e->close.error)
+		e->facts.error = e->close.error;
 	if (!x.established) {
 		if (ref->id.dir != TV_DIR_IN)
 			judge_connect(v, &x, f, &ref->id);

@@ -22,6 +22,7 @@ ca_leaf "$ca" under_old under.example.test "$(ca_date '-100 days')" "$(ca_date '
 ca_leaf "$ca" future new.example.test "$(ca_date '+10 days')" "$(ca_date '+400 days')"
 ca_leaf "$ca" other other.example.test "$(ca_date '-1 day')" "$(ca_date '+90 days')"
 ca_self "$ca" self self.example.test
+ca_leaf "$ca" soon soon.example.test "$(ca_date '-1 day')" "$(ca_date '+30 days')"
 
 serve() { # PORT CERTNAME [s_server options]: the server sends its leaf and the issuer
 	local port=$1 name=$2 chain=()
@@ -41,6 +42,7 @@ lab_pyserver "$ns" hold 127.0.0.1 9447
 mkdir -p "$LAB_TMP/www" && echo plain > "$LAB_TMP/www/index.html"
 lab_http "$ns" 127.0.0.1 9448 "$LAB_TMP/www"
 serve 9449 good -Verify 1
+serve 9452 soon
 # a hostile server: 300 copies of its intermediate, far past the 100 KB the checker accepts
 for i in $(seq 300); do cat "$ca/int.crt"; done > "$ca/huge.pem"
 lab_bg ip netns exec "$ns" openssl s_server -quiet -www -accept 9451 -cert "$ca/good.crt" -key "$ca/good.key" \
@@ -50,8 +52,9 @@ lab_http "$ns" 127.0.0.1 9450 "$LAB_TMP/www"
 
 out=$LAB_TMP/tls.json
 ports=()
-for p in 9441 9442 9443 9444 9445 9446 9447 9448 9449 9451; do ports+=(--tls-port $p); done
+for p in 9441 9442 9443 9444 9445 9446 9447 9448 9449 9451 9452; do ports+=(--tls-port $p); done
 lab_tracer "$out" --json --netns "/run/netns/$ns" "${ports[@]}" --ca-file "$ca/root.crt" --tls-timeout 1500 \
+	--tls-warn-days 60 \
 	--tls-name 127.0.0.1:9441=media.example.test
 
 get() { # NAME PORT: curl https://NAME:PORT/ inside the namespace
@@ -67,6 +70,7 @@ get wrong.example.test 9446
 get plain.example.test 9448
 get media.example.test 9449
 get huge.example.test 9451
+get soon.example.test 9452
 # the silent server: while its check waits out the deadline, other connections go on
 get quiet.example.test 9447 &
 quiet=$!
@@ -140,6 +144,25 @@ check_eq "no ClientHello: the --tls-name name is checked" "option ok" \
 	"$(jqs "$out" -r '[.[]|select(.type=="tls" and .raddr=="127.0.0.1" and .sni_source=="option")][0]|"\(.sni_source) \(.result)"')"
 check_eq "no ClientHello, no --tls-name: checked against the address, which the leaf does not name" "none false true" \
 	"$(jqs "$out" -r '[.[]|select(.type=="tls" and .raddr=="127.0.0.2")][0]|"\(.sni_source) \(.hostname_match) \(.server_name == null)"')"
+# the TLS verdicts of the client's close whose check used SNI (curl itself resets a
+# connection whose certificate it rejects, with the server's data unread: local_reset)
+verdict() { # PORT SNI
+	jqs "$out" -r --argjson p "$1" --arg n "$2" \
+		'[.[]|select(.type=="close" and .rport==$p and .tls.server_name==$n)][0].verdict|map(select(startswith("tls_") or .=="healthy"))|join(",")'
+}
+check_eq "verdict: a valid chain is healthy" healthy \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .rport==9441 and .tls.server_name=="media.example.test")][0].verdict|join(",")')"
+check_eq "verdict: expired leaf" tls_expired "$(verdict 9442 old.example.test)"
+check_eq "verdict: expired intermediate" tls_expired "$(verdict 9443 under.example.test)"
+check_eq "verdict: not yet valid" tls_not_yet_valid "$(verdict 9444 new.example.test)"
+check_eq "verdict: self-signed" tls_untrusted "$(verdict 9445 self.example.test)"
+check_eq "verdict: wrong name" tls_hostname_mismatch "$(verdict 9446 wrong.example.test)"
+check_eq "verdict: a hostile server's handshake" tls_handshake_failed "$(verdict 9451 huge.example.test)"
+check_eq "verdict: a silent server" tls_timeout \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .rport==9447)][0].verdict|join(",")')"
+check_eq "verdict: expires in 30 days, --tls-warn-days 60" tls_expiring_soon "$(verdict 9452 soon.example.test)"
+check "verdict: its evidence gives the date and the days" grep -q 'expires on .*, in 29 days (warning from 60 days)' \
+	<<<"$(jqs "$out" -r '[.[]|select(.type=="close" and .rport==9452)][0].evidence.tls_expiring_soon')"
 check_eq "the checker's own connections are not reported" 0 \
 	"$(jqs "$out" --argjson me "$LAB_TRACER_PID" '[.[]|select(.pid==$me)]|length')"
 # the lab servers' ends: each accepted connection reported has its client end reported too;

@@ -1,0 +1,123 @@
+/* The verdict rules on facts made by hand: each threshold on both sides of
+ * its line, and "healthy" alone when nothing is wrong. */
+#include <errno.h>
+#include <netinet/tcp.h>
+#include "unit.h"
+#include "verdict.h"
+
+static const struct verdict_opts opts = { .tls_warn_days = 14, .now_unix = 1800000000 };
+
+/* An established outgoing connection that closed normally after 5 MB each way. */
+static void clean(struct conn_end *e, struct conn_ref *ref)
+{
+	memset(e, 0, sizeof(*e));
+	memset(ref, 0, sizeof(*ref));
+	ref->id.dir = TV_DIR_OUT;
+	ref->id.dport = 443;
+	e->closed = true;
+	e->close.hist.established = 1;
+	e->close.hist.start_ns = 1000;
+	e->close.hdr.ts_ns = 1000 + 2000000000ULL;
+	e->close.last_state = TCP_FIN_WAIT1;
+	e->close.bytes_sent = 5000000;
+	e->close.bytes_acked = 5000002; /* the SYN and the FIN count one each */
+	e->close.bytes_received = 5000001;
+	e->facts.established = true;
+}
+
+static uint32_t judge(struct conn_end *e, struct conn_ref *ref)
+{
+	verdict_judge(e, ref, false, &opts);
+	return e->verdicts.set;
+}
+
+#define BIT(v) (1u << (v))
+
+int main(void)
+{
+	struct conn_end e;
+	struct conn_ref ref;
+
+	clean(&e, &ref);
+	CHECK(judge(&e, &ref) == 0, "a clean close is healthy");
+	CHECK(!e.anomalous, "and not anomalous");
+
+	clean(&e, &ref);
+	e.close.retrans_segs = 1;
+	e.facts.segs[TV_RETRANS_TLP] = 1;
+	CHECK(judge(&e, &ref) == 0, "one tail-loss probe is not loss");
+	e.close.retrans_segs = 2;
+	e.facts.segs[TV_RETRANS_FAST] = 1;
+	CHECK(judge(&e, &ref) == BIT(TV_V_LOSS), "a probe and a fast retransmission are loss");
+	e.close.dsack = 1;
+	CHECK(judge(&e, &ref) == 0, "unless D-SACK proved one spurious");
+
+	clean(&e, &ref);
+	e.close.retrans_segs = e.close.dsack = 45; /* 1.3% of 3453 segments */
+	e.facts.segs[TV_RETRANS_FAST] = 45;
+	CHECK(judge(&e, &ref) == 0, "spurious retransmissions of 1.3% of the segments: healthy");
+	e.close.retrans_segs = e.close.dsack = 80; /* 2.3% */
+	e.facts.segs[TV_RETRANS_FAST] = 80;
+	CHECK(judge(&e, &ref) == BIT(TV_V_REORDERING), "of 2.3%: reordering");
+
+	clean(&e, &ref);
+	e.close.ofo_segs = e.facts.ofo = 2;
+	e.facts.ofo_bytes = 130000; /* 2.6% of what arrived */
+	CHECK(judge(&e, &ref) == 0, "out-of-order data of 2.6% of the bytes: healthy");
+	e.facts.ofo_bytes = 300000; /* 6% */
+	CHECK(judge(&e, &ref) == BIT(TV_V_LOSS), "of 6%: loss");
+
+	clean(&e, &ref);
+	e.close.hist.established = 0;
+	e.facts.established = false;
+	e.facts.reset_received = true;
+	e.facts.reset_received_state = TCP_SYN_SENT;
+	e.close.resets_received = 1;
+	CHECK(judge(&e, &ref) == BIT(TV_V_REFUSED), "a reset answering the SYN: refused alone");
+	CHECK(e.closed_by == TV_CLOSED_NEVER_ESTABLISHED, "never established");
+
+	clean(&e, &ref);
+	e.close.hist.established = 0;
+	e.facts.established = false;
+	e.close.error = EHOSTUNREACH;
+	CHECK(judge(&e, &ref) == BIT(TV_V_UNREACHABLE), "EHOSTUNREACH at the close: unreachable");
+
+	clean(&e, &ref);
+	e.close.hist.established = 0;
+	e.facts.established = false;
+	CHECK(judge(&e, &ref) == BIT(TV_V_CONNECT_ABANDONED), "closed in SYN_SENT before a retry: abandoned");
+	e.close.retrans_segs = 2;
+	CHECK(judge(&e, &ref) == BIT(TV_V_CONNECT_TIMEOUT), "after two SYN retransmissions: connect_timeout");
+
+	clean(&e, &ref);
+	e.close.bytes_sent = 300000;
+	e.close.bytes_acked = 109;
+	e.close.retrans_segs = 4;
+	e.close.rto = 4;
+	e.facts.timeouts = 4;
+	e.facts.longest = (struct timeout_run){ .n = 4, .first_ns = 0, .last_ns = 2900000000ULL,
+						 .full_size = true, .acked = 109, .mss = 1448 };
+	CHECK(judge(&e, &ref) == BIT(TV_V_PATH_MTU_BLACKHOLE), "full-size timeouts after small data: black hole alone");
+	e.facts.longest.acked = 50000; /* full-size segments got through before */
+	CHECK(judge(&e, &ref) == (BIT(TV_V_RTO_STALL) | BIT(TV_V_LOSS)), "after 50 kB acknowledged: a stall with loss");
+
+	clean(&e, &ref);
+	e.close.bytes_acked = 1000001; /* 4 MB unacknowledged */
+	e.close.closer = TV_CLOSER_REMOTE;
+	e.close.resets_received = 1;
+	e.facts.reset_received = true;
+	e.facts.reset_received_state = TCP_ESTABLISHED;
+	CHECK(judge(&e, &ref) == (BIT(TV_V_PEER_ABORT_MID_TRANSFER) | BIT(TV_V_PEER_RESET)),
+	      "a reset with data unacknowledged: peer_abort_mid_transfer and peer_reset");
+
+	clean(&e, &ref);
+	e.tls.present = true;
+	e.tls.result = TLS_RESULT_OK;
+	e.tls.earliest_expiry = opts.now_unix + 10 * 86400;
+	CHECK(judge(&e, &ref) == BIT(TV_V_TLS_EXPIRING_SOON), "a chain expiring in 10 days: tls_expiring_soon");
+	e.tls.earliest_expiry = opts.now_unix + 20 * 86400;
+	CHECK(judge(&e, &ref) == 0, "in 20 days, warning from 14: healthy");
+	e.tls.result = TLS_RESULT_REFUSED;
+	CHECK(judge(&e, &ref) == 0, "a check that was refused says nothing about the certificate");
+	UNIT_EXIT();
+}

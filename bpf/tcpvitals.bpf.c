@@ -933,14 +933,17 @@ static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, i
 	kind = retrans_kind(sk, tp, typed);
 	seq = RD(typed, cb, seq);
 	one = (struct burst){ .ts = now, .count = 1, .type = TV_REC_RETRANSMIT, .state = sk_state(sk, typed),
-			      .seq = seq, .len = segs, .err = err, .seg_len = RD(typed, cb, end_seq) - seq,
-			      .mss = RD(typed, tp, mss_cache), .acked = RD(typed, tp, bytes_acked) };
+			      .seq = seq, .len = segs, .err = err };
 	/* The retransmission timer's own: tcp_write_timer_handler() clears
 	 * icsk_pending before tcp_retransmit_timer() resends the queue's head;
-	 * CA_Loss retransmissions that ACKs clock out later find it armed. */
+	 * CA_Loss retransmissions that ACKs clock out later find it armed. What
+	 * a stall (and a path MTU black hole) is judged by comes with it. */
 	if ((kind == TV_RETRANS_RTO || kind == TV_RETRANS_SYN) && !RD(typed, tp, inet_conn.icsk_pending)) {
 		one.flags = TV_RETRANS_TIMEOUT;
 		one.backoff = RD(typed, tp, inet_conn.icsk_backoff);
+		one.seg_len = RD(typed, cb, end_seq) - seq;
+		one.mss = RD(typed, tp, mss_cache);
+		one.acked = RD(typed, tp, bytes_acked);
 		st->rto_events++; /* as total_rto counts them: SYN timeouts too */
 	}
 	/* a timeout starts a record of its own */

@@ -172,7 +172,8 @@ struct tv_rec_retransmit {
 	__u8 flags;  /* TV_RETRANS_* */
 	__u8 backoff; /* timeouts before this one without progress (icsk_backoff) */
 	__s32 err;   /* 0, or the transmit error (6.17+ tracepoint argument) */
-	__u32 len;   /* payload bytes of the first retransmitted segment */
+	/* with TV_RETRANS_TIMEOUT, else 0: */
+	__u32 len;   /* payload bytes of the segment the timer resent */
 	__u16 mss;   /* the connection's MSS then (tcp_sock.mss_cache) */
 	__u16 _pad;
 	__u64 acked; /* bytes the peer had acknowledged then (tcp_sock.bytes_acked) */

@@ -18,6 +18,8 @@ void cli_usage(FILE *out)
 	      "  --json               JSON Lines on stdout, one object per line\n"
 	      "  -o, --output FILE    write the records to FILE (appended; created mode 0640)\n"
 	      "  --all                text: also print connections that had no anomaly\n"
+	      "  --color auto|always|never  text: colour the verdicts (auto: on a terminal,\n"
+	      "                       unless NO_COLOR is set)\n"
 	      "  --pid PID            (repeatable) connections owned by PID or its descendants\n"
 	      "  --comm NAME          connections owned by processes with this name\n"
 	      "  --port PORT          (repeatable) local or remote port\n"
@@ -231,11 +233,12 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 {
 	enum { OPT_JSON = 256, OPT_ALL, OPT_PID, OPT_COMM, OPT_PORT, OPT_RADDR, OPT_NETNS,
 	       OPT_RINGBUF, OPT_HOOKS, OPT_STORAGE, OPT_TLS_CHECK, OPT_TLS_PORT,
-	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL, OPT_RECORD };
+	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL, OPT_RECORD, OPT_COLOR };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "output", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
 		{ "port", required_argument, NULL, OPT_PORT },
@@ -345,6 +348,16 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 				cfg->hooks = TV_HOOKS_RAW_TP;
 			else
 				return fail(err, errlen, "--hooks is auto, tp_btf or raw_tp, got '%s'", optarg);
+			break;
+		case OPT_COLOR:
+			if (!strcmp(optarg, "auto"))
+				cfg->color = TV_COLOR_AUTO;
+			else if (!strcmp(optarg, "always"))
+				cfg->color = TV_COLOR_ALWAYS;
+			else if (!strcmp(optarg, "never"))
+				cfg->color = TV_COLOR_NEVER;
+			else
+				return fail(err, errlen, "--color is auto, always or never, got '%s'", optarg);
 			break;
 		case OPT_STORAGE:
 			if (!strcmp(optarg, "auto"))

@@ -12,6 +12,7 @@
 
 enum tv_hooks_mode { TV_HOOKS_AUTO = 0, TV_HOOKS_TP_BTF, TV_HOOKS_RAW_TP };
 enum tv_storage_mode { TV_STORAGE_AUTO = 0, TV_STORAGE_SK, TV_STORAGE_HASH };
+enum tv_color_mode { TV_COLOR_AUTO = 0, TV_COLOR_ALWAYS, TV_COLOR_NEVER };
 
 struct tv_prefix {
 	uint8_t family; /* 4 or 6 */
@@ -29,6 +30,7 @@ struct tv_config {
 	bool json;
 	bool all;
 	bool verbose;
+	enum tv_color_mode color; /* text only; auto: a terminal, and NO_COLOR unset */
 	pid_t pids[TV_MAX_FILTERS];
 	int npids;
 	char comm[16]; /* empty: any */

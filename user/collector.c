@@ -25,6 +25,10 @@ int collector_init(struct collector *col, const struct tv_config *cfg, struct ou
 	col->self_pid = (uint32_t)getpid();
 	dlist_init(&col->hello_waits);
 	dlist_init(&col->holds);
+	col->endpoints = malloc(sizeof(*col->endpoints));
+	if (!col->endpoints)
+		return -1;
+	endpoints_init(col->endpoints);
 	return conn_table_init(&col->table, max_conns);
 }
 
@@ -39,6 +43,7 @@ void collector_free(struct collector *col)
 		conn_table_remove(&col->table, c);
 	}
 	conn_table_free(&col->table);
+	free(col->endpoints);
 }
 
 /* ---- selection ---- */
@@ -217,12 +222,14 @@ static void conn_end_build(const struct collector *col, const struct conn *c, bo
 	struct verdict_opts vo = { .tls_warn_days = col->cfg->tls_warn_days, .now_unix = time(NULL),
 				   .names = col->out->names };
 
-	memset(e, 0, sizeof(*e));
+	/* the verdicts' evidence (most of the struct) is written where it is set */
+	memset(e, 0, offsetof(struct conn_end, verdicts));
 	e->facts = c->facts;
 	e->end_ns = c->end_ns;
 	e->closed = c->phase == CONN_CLOSED;
 	e->evicted = evicted;
-	e->tls = c->tls;
+	if (c->tls) /* else zero, as memset left it */
+		e->tls = *c->tls;
 	e->history_live = c->close.announced;
 	e->has_snapshot = !e->closed && c->has_snapshot;
 	e->snapshot = c->snapshot;
@@ -250,6 +257,7 @@ static void conn_report(struct collector *col, struct conn *c, bool evicted)
 		conn_flush(col, c);
 		conn_end_build(col, c, evicted, &end);
 		col->out->ops->conn_end(col->out, &ref, &end);
+		endpoints_add(col->endpoints, &ref, &end);
 		col->stats.connections++;
 	}
 	col->stats.unkept += c->held.overflow;
@@ -279,11 +287,15 @@ static void conn_tls_result(struct collector *col, struct conn *c, const struct 
 		c->tls_pending = false;
 		col->tls_pending--;
 	}
-	c->tls.present = true;
-	c->tls.result = res->result;
-	snprintf(c->tls.server_name, sizeof(c->tls.server_name), "%s", res->server_name);
-	c->tls.earliest_expiry = tls_earliest_expiry(res->chain, res->nchain);
-	tls_report_classify(res, &c->tls);
+	if (!c->tls && !(c->tls = calloc(1, sizeof(*c->tls)))) {
+		pr_warn("out of memory for a TLS result; its connection's close goes without it\n");
+	} else {
+		c->tls->present = true;
+		c->tls->result = res->result;
+		snprintf(c->tls->server_name, sizeof(c->tls->server_name), "%s", res->server_name);
+		c->tls->earliest_expiry = tls_earliest_expiry(res->chain, res->nchain);
+		tls_report_classify(res, c->tls);
+	}
 	if (c->sel == TV_SEL_YES) {
 		struct conn_ref ref = conn_ref_of(c);
 
@@ -488,20 +500,15 @@ static void facts_update(struct conn_facts *f, const union tv_record *r)
 	case TV_REC_DUPACK: f->dupacks += n; break;
 	case TV_REC_RESET:
 		if (r->reset.side == TV_RESET_RECEIVED) {
-			f->resets_received++;
-			f->late_resets_received += r->reset.state == TCP_CLOSE;
-			if (!f->reset_received) {
-				f->reset_received = true;
+			if (!f->resets_received++)
 				f->reset_received_state = r->reset.state;
-			}
+			f->late_resets_received += r->reset.state == TCP_CLOSE;
 		} else {
-			f->resets_sent++;
-			f->late_resets_sent += r->reset.state == TCP_CLOSE;
-			if (!f->reset_sent) {
-				f->reset_sent = true;
+			if (!f->resets_sent++) {
 				f->reset_sent_reason = r->reset.reason;
 				f->reset_sent_state = r->reset.state;
 			}
+			f->late_resets_sent += r->reset.state == TCP_CLOSE;
 		}
 		break;
 	case TV_REC_DROP:
@@ -509,20 +516,10 @@ static void facts_update(struct conn_facts *f, const union tv_record *r)
 		break;
 	case TV_REC_ERROR:
 		f->error = r->error.error;
-		f->error_state = r->error.state;
 		break;
 	}
 }
 
-/* tcp_reset() reports a received reset also when this host aborts after
- * shutdown (see may_be_own_abort): that one is taken back. */
-static void facts_unreceive_reset(struct conn_facts *f)
-{
-	if (f->resets_received)
-		f->resets_received--;
-	if (!f->resets_received)
-		f->reset_received = false;
-}
 
 /* What the record changes in the connection's facts and its life. */
 static void conn_update(struct collector *col, struct conn *c, const union tv_record *r)
@@ -559,7 +556,8 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 			rec_queue_remove(&c->held, c->suspect - 1);
 			c->suspect = 0;
 			c->add_resets_received--;
-			facts_unreceive_reset(&c->facts);
+			if (c->facts.resets_received) /* not the peer's after all */
+				c->facts.resets_received--;
 		}
 		if (c->phase == CONN_CLOSED) {
 			if (r->reset.side == TV_RESET_SENT)
@@ -725,6 +723,11 @@ void collector_socket(struct collector *col, const struct tv_conn *id, const str
 	}
 }
 
+static void report_one(void *out, const struct endpoint *ep)
+{
+	((struct output *)out)->ops->report(out, ep);
+}
+
 void collector_finish(struct collector *col)
 {
 	struct conn *c;
@@ -733,4 +736,6 @@ void collector_finish(struct collector *col)
 		c->suspect = 0;
 		conn_report(col, c, false);
 	}
+	if (col->out->ops->report)
+		endpoints_each(col->endpoints, report_one, col->out);
 }

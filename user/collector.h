@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include "cli.h"
 #include "conn_table.h"
+#include "endpoints.h"
 #include "list.h"
 #include "output.h"
 #include "tls_track.h"
@@ -36,6 +37,7 @@ struct collector {
 	struct dlist hello_waits; /* open TLS connections without a ClientHello, oldest first */
 	struct dlist holds;       /* connections held, by hold_until_ns */
 	int tls_pending;          /* connections waiting for a TLS check */
+	struct endpoints *endpoints; /* the report at the end, built as connections are reported */
 };
 
 int collector_init(struct collector *col, const struct tv_config *cfg, struct output *out,
@@ -58,7 +60,7 @@ size_t collector_open_selected(const struct collector *col);
 void collector_socket(struct collector *col, const struct tv_conn *id, const struct sock_snapshot *snap,
 		      bool at_stop, uint64_t now_ns);
 /* Reports every connection left (closed ones as closed, the rest as still
- * open); call once at the end. */
+ * open), then the endpoint report; call once at the end. */
 void collector_finish(struct collector *col);
 
 enum tv_sel collector_filter(const struct tv_config *cfg, bool by_owner_pid, const struct tv_conn *id);

@@ -68,6 +68,7 @@ void conn_table_remove(struct conn_table *t, struct conn *c)
 	cookie_map_remove(&t->map, &c->node);
 	dlink_remove(&c->age);
 	free(c->held.recs);
+	free(c->tls);
 	free(c);
 }
 

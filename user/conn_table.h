@@ -50,7 +50,7 @@ struct conn {
 	uint8_t tls_sni_source;   /* enum tls_sni_source */
 	uint64_t hello_deadline_ns; /* a TLS port: checked without a ClientHello after this */
 	struct tls_waiter tls_waiter;
-	struct tls_summary tls;
+	struct tls_summary *tls;  /* once its check has a result: most connections have none */
 	struct conn_facts facts;  /* what its records told, for the verdicts */
 	bool has_snapshot;        /* the socket table's view when tracing stopped */
 	uint64_t end_ns;          /* when tracing stopped, for one still open */

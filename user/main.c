@@ -221,6 +221,16 @@ static int check_pids(const struct tv_config *cfg)
 	return 0;
 }
 
+/* --color: auto is a terminal, unless NO_COLOR is set and not empty (no-color.org). */
+static bool use_color(enum tv_color_mode mode, FILE *f)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	if (mode != TV_COLOR_AUTO)
+		return mode == TV_COLOR_ALWAYS;
+	return isatty(fileno(f)) && !(no_color && *no_color);
+}
+
 int main(int argc, char **argv)
 {
 	static struct run r;
@@ -307,6 +317,7 @@ int main(int argc, char **argv)
 	setvbuf(r.out.f, NULL, _IOFBF, 1 << 16); /* flushed after every batch of records */
 	r.out.names = names;
 	r.out.all = r.cfg.all;
+	r.out.color = !r.cfg.json && use_color(r.cfg.color, r.out.f);
 	r.out.tls_warn_days = r.cfg.tls_warn_days;
 	clock_init(&r.out.clk);
 	if ((r.out.ops->init && r.out.ops->init(&r.out)) ||

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "clock.h"
+#include "endpoints.h"
 #include "names.h"
 #include "record.h"
 #include "report.h"
@@ -52,6 +53,8 @@ struct output_ops {
 	/* The connection is finished; the last call about c. */
 	void (*conn_end)(struct output *o, const struct conn_ref *c, const struct conn_end *e);
 	void (*lost)(struct output *o, uint64_t ts_ns, uint64_t records);
+	/* One group of the endpoint report, after every connection's conn_end. */
+	void (*report)(struct output *o, const struct endpoint *ep);
 	void (*stop)(struct output *o, uint64_t ts_ns, const struct stop_info *si);
 };
 
@@ -61,6 +64,7 @@ struct output {
 	struct tv_clock clk;
 	const struct reason_names *names;
 	bool all; /* text: also connections without anomalies */
+	bool color; /* text: ANSI colours (--color) */
 	int tls_warn_days;
 	void *priv; /* the format's own state */
 };

@@ -176,10 +176,11 @@ static void write_record(struct output *o, const struct tv_conn *id, const union
 		jw_u64(&w, "count", h->count);
 		jw_i64(&w, "err", r->retransmit.err);
 		jw_bool(&w, "timeout", r->retransmit.flags & TV_RETRANS_TIMEOUT);
-		if (r->retransmit.flags & TV_RETRANS_TIMEOUT)
+		if (r->retransmit.flags & TV_RETRANS_TIMEOUT) {
 			jw_u64(&w, "backoff", r->retransmit.backoff);
-		jw_u64(&w, "len", r->retransmit.len);
-		jw_u64(&w, "mss", r->retransmit.mss);
+			jw_u64(&w, "len", r->retransmit.len);
+			jw_u64(&w, "mss", r->retransmit.mss);
+		}
 		break;
 	case TV_REC_ERROR:
 		jw_lit(&w, "error", errno_name(r->error.error));
@@ -254,18 +255,22 @@ static void write_history(struct output *o, struct jw *w, const struct tv_histor
 /* Every close ends with why: the verdicts, each with its evidence. */
 static void write_verdicts(struct jw *w, const struct conn_end *e)
 {
+	/* most connections: one constant, written as it stands */
+	static const char healthy[] =
+		"\"verdict\":[\"healthy\"],\"evidence\":{\"healthy\":\"" VERDICT_HEALTHY_TEXT "\"}";
 	const struct verdicts *v = &e->verdicts;
 
+	if (!v->set) {
+		jw_sep(w);
+		jw_put(w, healthy, sizeof(healthy) - 1);
+		return;
+	}
 	jw_open(w, "verdict", '[');
-	if (!v->set)
-		jw_elem_str(w, "healthy");
 	for (int k = 0; k < TV_V_COUNT; k++)
 		if (v->set & (1u << k))
 			jw_elem_str(w, verdict_name(k));
 	jw_close(w, ']');
 	jw_open(w, "evidence", '{');
-	if (!v->set)
-		jw_str(w, "healthy", VERDICT_HEALTHY_TEXT);
 	for (int k = 0; k < TV_V_COUNT; k++)
 		if (v->set & (1u << k))
 			jw_str(w, verdict_name(k), v->evidence[k]);
@@ -290,12 +295,8 @@ static void write_still_open(struct output *o, struct jw *w, const struct conn_r
 {
 	const struct conn_facts *f = &e->facts;
 	const struct sock_snapshot *s = &e->snapshot;
-	uint32_t retrans = 0, drops = f->drops_other;
+	uint32_t retrans = conn_facts_retrans(f);
 
-	for (int k = 0; k <= TV_RETRANS_SYNACK; k++)
-		retrans += f->segs[k];
-	for (uint32_t i = 0; i < f->ndrops; i++)
-		drops += f->drops[i].count;
 	if (e->has_snapshot && s->total_retrans > retrans)
 		retrans = s->total_retrans;
 	jw_bool(w, "still_open", true);
@@ -323,7 +324,7 @@ static void write_still_open(struct output *o, struct jw *w, const struct conn_r
 	jw_u64(w, "dupacks", f->dupacks);
 	jw_u64(w, "resets_sent", f->resets_sent);
 	jw_u64(w, "resets_received", f->resets_received);
-	jw_u64(w, "drops", drops);
+	jw_u64(w, "drops", conn_facts_drops(f));
 }
 
 /* The close record, from the kernel's counters with late records joined;
@@ -362,8 +363,8 @@ static void json_conn_end(struct output *o, const struct conn_ref *c, const stru
 		jw_u64(&w, "rttvar_us", cl->rttvar_us);
 		write_history(o, &w, &cl->hist);
 	}
-	if (e->facts.error)
-		jw_lit(&w, "error", errno_name(e->facts.error));
+	if (e->error)
+		jw_lit(&w, "error", errno_name(e->error));
 	else
 		jw_null(&w, "error");
 	write_tls_summary(o, &w, &e->tls);
@@ -398,6 +399,54 @@ static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *
 	jw_end(&w);
 }
 
+/* One group of the endpoint report. */
+static void json_report(struct output *o, const struct endpoint *ep)
+{
+	char addr[64], text[1024];
+	struct tv_conn id = { .family = ep->key.family };
+	struct jw w;
+
+	jw_begin(&w, o->f);
+	jw_lit(&w, "type", "report");
+	write_ts(o, &w, clock_mono_now_ns());
+	jw_bool(&w, "other", ep->other);
+	if (ep->other) {
+		jw_null(&w, "dir");
+		jw_null(&w, "addr");
+		jw_null(&w, "port");
+		jw_null(&w, "server_name");
+	} else {
+		id.dir = ep->key.dir;
+		memcpy(id.daddr, ep->key.addr, sizeof(id.daddr));
+		format_addr(&id, true, addr, sizeof(addr));
+		jw_lit(&w, "dir", dir_name(&id));
+		jw_str(&w, "addr", addr);
+		jw_u64(&w, "port", ep->key.port);
+		jw_str(&w, "server_name", ep->key.server_name[0] ? ep->key.server_name : NULL);
+	}
+	jw_u64(&w, "connections", ep->conns);
+	jw_u64(&w, "healthy", ep->healthy);
+	jw_u64(&w, "still_open", ep->still_open);
+	jw_open(&w, "verdicts", '{');
+	for (int v = 0; v < TV_V_COUNT; v++)
+		if (ep->verdicts[v])
+			jw_u64(&w, verdict_name(v), ep->verdicts[v]);
+	jw_close(&w, '}');
+	jw_u64(&w, "retrans_segs", ep->retrans_segs);
+	jw_u64(&w, "dupacks", ep->dupacks);
+	if (ep->tls_checked) {
+		jw_open(&w, "tls", '{');
+		jw_lit(&w, "result", tls_result_name(ep->tls_result));
+		write_date(&w, "earliest_expiry", ep->earliest_expiry);
+		jw_close(&w, '}');
+	} else {
+		jw_null(&w, "tls");
+	}
+	endpoint_diagnosis(ep, text, sizeof(text));
+	jw_str(&w, "diagnosis", text);
+	jw_end(&w);
+}
+
 const struct output_ops output_json_ops = {
 	.start = json_start,
 	.event = json_event,
@@ -405,5 +454,6 @@ const struct output_ops output_json_ops = {
 	.conn_end = json_conn_end,
 	.tls = json_tls,
 	.lost = json_lost,
+	.report = json_report,
 	.stop = json_stop,
 };

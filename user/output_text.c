@@ -20,7 +20,20 @@ struct timeline {
 
 struct text_state {
 	struct cookie_map timelines;
+	uint32_t reported;     /* endpoint groups printed */
+	uint32_t quiet_groups; /* groups left out: all healthy, and no --all */
 };
+
+/* --color: verdicts in red, healthy in green, headings in bold. */
+#define PAINT_BAD "\033[31m"
+#define PAINT_GOOD "\033[32m"
+#define PAINT_BOLD "\033[1m"
+#define PAINT_END "\033[0m"
+
+static const char *paint(const struct output *o, const char *code)
+{
+	return o->color ? code : "";
+}
 
 static int text_init(struct output *o)
 {
@@ -245,10 +258,10 @@ static void print_verdicts(struct output *o, const struct conn_end *e)
 
 	fprintf(o->f, "  %15s  verdict%s: ", "", e->closed ? "" : " so far");
 	if (!v->set)
-		fputs("healthy", o->f);
+		fprintf(o->f, "%shealthy%s", paint(o, PAINT_GOOD), paint(o, PAINT_END));
 	for (int k = 0; k < TV_V_COUNT; k++) {
 		if (v->set & (1u << k)) {
-			fprintf(o->f, "%s%s", sep, verdict_name(k));
+			fprintf(o->f, "%s%s%s%s", sep, paint(o, PAINT_BAD), verdict_name(k), paint(o, PAINT_END));
 			sep = ", ";
 		}
 	}
@@ -427,8 +440,67 @@ static void text_lost(struct output *o, uint64_t ts_ns, uint64_t records)
 		records);
 }
 
+/* Prints text as lines of at most width columns, each indented. */
+static void print_wrapped(FILE *f, const char *text, int indent, int width)
+{
+	while (*text) {
+		int n = (int)strlen(text), cut = n;
+
+		if (n > width - indent) {
+			for (cut = width - indent; cut > 0 && text[cut] != ' '; cut--)
+				;
+			if (cut == 0) /* one word longer than the line */
+				for (cut = width - indent; text[cut] && text[cut] != ' '; cut++)
+					;
+		}
+		fprintf(f, "%*s%.*s\n", indent, "", cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
+/* The endpoint report, after the timelines: the groups with trouble (all of
+ * them with --all), each a heading and its diagnosis. */
+static void text_report(struct output *o, const struct endpoint *ep)
+{
+	struct text_state *ts = o->priv;
+	char label[TV_SNI_MAX + 96], text[1024];
+	const char *sep = "";
+
+	if (ep->healthy == ep->conns && !o->all) {
+		ts->quiet_groups++;
+		return;
+	}
+	if (!ts->reported++)
+		fprintf(o->f, "%sEndpoints%s\n\n", paint(o, PAINT_BOLD), paint(o, PAINT_END));
+	endpoint_label(ep, label, sizeof(label));
+	fprintf(o->f, "%s%s%s: %u connection%s, ", paint(o, PAINT_BOLD), label, paint(o, PAINT_END),
+		ep->conns, ep->conns == 1 ? "" : "s");
+	if (ep->healthy) {
+		fprintf(o->f, "%s%u healthy%s", paint(o, PAINT_GOOD), ep->healthy, paint(o, PAINT_END));
+		sep = ", ";
+	}
+	for (int v = 0; v < TV_V_COUNT; v++) {
+		if (ep->verdicts[v]) {
+			fprintf(o->f, "%s%s%s %u%s", sep, paint(o, PAINT_BAD), verdict_name(v), ep->verdicts[v],
+				paint(o, PAINT_END));
+			sep = ", ";
+		}
+	}
+	fputc('\n', o->f);
+	endpoint_diagnosis(ep, text, sizeof(text));
+	print_wrapped(o->f, text, 2, 92);
+	fputc('\n', o->f);
+}
+
 static void text_stop(struct output *o, uint64_t ts_ns, const struct stop_info *si)
 {
+	struct text_state *ts = o->priv;
+
+	if (ts->quiet_groups)
+		fprintf(o->f, "%s%u endpoint%s with only healthy connections not shown (--all shows them)\n\n",
+			ts->reported ? "" : "Endpoints: ", ts->quiet_groups, ts->quiet_groups == 1 ? "" : "s");
 	fprintf(o->f, "-- %" PRIu64 " connections, %" PRIu64 " records, %" PRIu64 " lost", si->connections,
 		si->records, si->lost);
 	if (si->rejected)
@@ -447,5 +519,6 @@ const struct output_ops output_text_ops = {
 	.conn_end = text_conn_end,
 	.tls = text_tls,
 	.lost = text_lost,
+	.report = text_report,
 	.stop = text_stop,
 };

@@ -76,6 +76,24 @@ const char *verdict_name(enum tv_verdict v)
 	return "unknown";
 }
 
+uint32_t conn_facts_retrans(const struct conn_facts *f)
+{
+	uint32_t n = 0;
+
+	for (int k = 0; k <= TV_RETRANS_SYNACK; k++)
+		n += f->segs[k];
+	return n;
+}
+
+uint32_t conn_facts_drops(const struct conn_facts *f)
+{
+	uint32_t n = f->drops_other;
+
+	for (uint32_t i = 0; i < f->ndrops; i++)
+		n += f->drops[i].count;
+	return n;
+}
+
 void tls_report_classify(const struct tls_report *r, struct tls_summary *s)
 {
 	s->expired = s->not_yet_valid = s->hostname_mismatch = s->untrusted = false;

@@ -124,14 +124,12 @@ struct conn_facts {
 	struct timeout_run run, longest; /* the current run, and the longest one */
 	bool established;      /* an open record or a state change said so */
 	int error;             /* the last error the kernel reported (positive errno), 0: none */
-	uint8_t error_state;
-	bool reset_received;
-	uint8_t reset_received_state;
-	bool reset_sent;
-	uint32_t reset_sent_reason; /* the first one's; TV_REASON_UNKNOWN if the kernel gives none */
-	uint8_t reset_sent_state;
-	uint32_t late_resets_sent, late_resets_received; /* after the close */
 	uint32_t resets_sent, resets_received;
+	/* the first reset each way: valid while its count is not 0 */
+	uint8_t reset_received_state;
+	uint8_t reset_sent_state;
+	uint32_t reset_sent_reason; /* TV_REASON_UNKNOWN if the kernel gives none */
+	uint32_t late_resets_sent, late_resets_received; /* after the close */
 	uint32_t ofo, dup, dupacks; /* segments, as the records count them */
 	uint64_t ofo_bytes;         /* payload of the out-of-order segments */
 	struct {
@@ -179,6 +177,9 @@ struct verdicts {
 };
 
 const char *verdict_name(enum tv_verdict v);
+/* Retransmitted segments and drops, as the records counted them. */
+uint32_t conn_facts_retrans(const struct conn_facts *f);
+uint32_t conn_facts_drops(const struct conn_facts *f);
 #define VERDICT_HEALTHY_TEXT "no loss, stall, reset, drop or TLS problem seen"
 
 /* ---- the end of a connection ---- */
@@ -196,7 +197,8 @@ struct conn_end {
 	struct sock_snapshot snapshot;
 	uint64_t end_ns;              /* still open: when tracing stopped */
 	struct conn_facts facts;
-	struct verdicts verdicts;
+	int error;                    /* the errno it ended with (or the last reported), 0: none */
+	struct verdicts verdicts;     /* last: conn_end_build leaves the evidence unzeroed */
 };
 
 const char *closed_by_name(enum tv_closed_by c);

@@ -40,6 +40,7 @@ struct view {
 	uint32_t timeouts;    /* of data */
 	uint64_t unacked;     /* data bytes sent and not acknowledged at the end */
 	uint64_t bytes_sent, bytes_received;
+	int error;            /* the errno it ended with, or the last one reported */
 };
 
 /* Segments in so many bytes, at the MSS of an Ethernet path with timestamps:
@@ -70,9 +71,9 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 	x->resets_sent = f->resets_sent;
 	x->resets_received = f->resets_received;
 	x->syn_retrans = f->segs[TV_RETRANS_SYN] + f->segs[TV_RETRANS_SYNACK];
-	for (int k = 0; k <= TV_RETRANS_SYNACK; k++)
-		x->retrans += f->segs[k];
+	x->retrans = conn_facts_retrans(f);
 	x->established = f->established;
+	x->error = f->error;
 	if (e->closed) {
 		const struct tv_rec_close *cl = &e->close;
 
@@ -94,6 +95,10 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 		x->unacked = unacked_bytes(cl->bytes_sent, cl->bytes_retrans, cl->bytes_acked);
 		x->bytes_sent = cl->bytes_sent;
 		x->bytes_received = cl->bytes_received;
+		/* the error it ended with: the report may have come with none, or
+		 * not at all where the tracepoint is missing */
+		if (cl->error)
+			x->error = cl->error;
 	} else if (e->has_snapshot) {
 		const struct sock_snapshot *s = &e->snapshot;
 
@@ -111,19 +116,6 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 
 /* ---- evidence ---- */
 
-static void say(struct verdicts *v, enum tv_verdict k, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(struct verdicts *v, enum tv_verdict k, const char *fmt, ...)
-{
-	va_list ap;
-
-	v->set |= 1u << k;
-	va_start(ap, fmt);
-	vsnprintf(v->evidence[k], sizeof(v->evidence[k]), fmt, ap);
-	va_end(ap);
-}
-
 /* Appends to a verdict's evidence. */
 static void add(struct verdicts *v, enum tv_verdict k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -137,6 +129,14 @@ static void add(struct verdicts *v, enum tv_verdict k, const char *fmt, ...)
 	vsnprintf(v->evidence[k] + n, sizeof(v->evidence[k]) - n, fmt, ap);
 	va_end(ap);
 }
+
+/* Gives a verdict, its evidence to follow with add(). */
+#define say(v, k, ...)                                \
+	do {                                          \
+		(v)->set |= 1u << (k);                \
+		(v)->evidence[k][0] = '\0';           \
+		add(v, k, __VA_ARGS__);               \
+	} while (0)
 
 static bool has(const struct verdicts *v, enum tv_verdict k)
 {
@@ -181,8 +181,10 @@ static void judge_connect(struct verdicts *v, const struct view *x, const struct
 {
 	char d[32];
 
-	if (f->error == ECONNREFUSED || (f->reset_received && f->reset_received_state == TCP_SYN_SENT)) {
-		if (f->reset_received)
+	bool reset = f->resets_received && f->reset_received_state == TCP_SYN_SENT;
+
+	if (x->error == ECONNREFUSED || reset) {
+		if (reset)
 			say(v, TV_V_REFUSED, "the server answered the SYN with a reset: nothing listens on "
 					     "port %u there, or a firewall rejects the connection", id->dport);
 		else
@@ -190,17 +192,17 @@ static void judge_connect(struct verdicts *v, const struct view *x, const struct
 					     "without a reset: a firewall on the way rejects it");
 		return;
 	}
-	if (is_unreachable(f->error)) {
+	if (is_unreachable(x->error)) {
 		say(v, TV_V_UNREACHABLE, "an ICMP error ended the connection before it was established: "
-					 "%s (%s)", errno_name(f->error), strerror(f->error));
+					 "%s (%s)", errno_name(x->error), strerror(x->error));
 		return;
 	}
-	if (f->error == ETIMEDOUT || x->retrans > 0 || f->syn_timeouts > 0) {
+	if (x->error == ETIMEDOUT || x->retrans > 0 || f->syn_timeouts > 0) {
 		uint32_t sent = 1 + (x->retrans > f->syn_timeouts ? x->retrans : f->syn_timeouts);
 
 		say(v, TV_V_CONNECT_TIMEOUT, "no answer to the SYN: sent %u times over %s", sent,
 		    dur(x->duration_ns, d, sizeof(d)));
-		if (f->error == ETIMEDOUT)
+		if (x->error == ETIMEDOUT)
 			add(v, TV_V_CONNECT_TIMEOUT, "; the kernel gave up (ETIMEDOUT)");
 		else if (x->closed)
 			add(v, TV_V_CONNECT_TIMEOUT, "; the application gave up");
@@ -238,14 +240,17 @@ static void judge_timeouts(struct verdicts *v, const struct view *x, const struc
 		    run->n, dur(run->last_ns - run->first_ns, d, sizeof(d)));
 	else if (run->n == 1)
 		add(v, TV_V_RTO_STALL, ", each repaired by its first retransmission");
-	if (f->error == ETIMEDOUT)
+	if (x->error == ETIMEDOUT)
 		add(v, TV_V_RTO_STALL, "; the kernel gave up on the connection (ETIMEDOUT)");
 }
 
 /*
- * Loss: retransmissions of data that the peer did not prove spurious (one
- * tail-loss probe is forgiven: a probe is how TCP asks after a quiet tail,
- * and a delayed ACK is reason enough), or gaps in the incoming stream whose
+ * Loss: retransmissions of data that the peer did not prove spurious, more
+ * than 2% of the segments sent (one tail-loss probe forgiven: a probe is how
+ * TCP asks after a quiet tail, and a delayed ACK is reason enough). Below 2%
+ * fast retransmission repairs loss without a stall (timeouts are rto_stall),
+ * and a busy host's own reordering reaches that far, D-SACK not proving
+ * every case spurious. Or gaps in the incoming stream whose
  * out-of-order data passes 5% of the bytes received: a gap the original
  * fills late is reordering, which a receiver cannot tell from loss (the
  * sender can, by D-SACK), and a busy host reorders a little on its own.
@@ -253,6 +258,7 @@ static void judge_timeouts(struct verdicts *v, const struct view *x, const struc
  * no other sign of loss; below that it costs little, and RACK widens its
  * reordering window after each.
  */
+#define LOSS_PERCENT 2
 #define GAPS_PERCENT 5
 #define SPURIOUS_PERCENT 2
 static void judge_loss(struct verdicts *v, const struct view *x, const struct conn_facts *f)
@@ -264,7 +270,7 @@ static void judge_loss(struct verdicts *v, const struct view *x, const struct co
 
 	if (has(v, TV_V_PATH_MTU_BLACKHOLE))
 		return; /* its retransmissions are the black hole's */
-	if (unproven > forgiven) {
+	if (unproven > forgiven && unproven > SEGS_OF(x->bytes_sent) * LOSS_PERCENT / 100) {
 		say(v, TV_V_LOSS, "this side retransmitted %u segment%s (%u fast, %u after timeouts, %u tail "
 				  "probes)", data, plural(data), f->segs[TV_RETRANS_FAST],
 		    f->segs[TV_RETRANS_RTO], f->segs[TV_RETRANS_TLP]);
@@ -283,7 +289,9 @@ static void judge_loss(struct verdicts *v, const struct view *x, const struct co
 		if (x->dup)
 			add(v, TV_V_LOSS, ", %u arrived twice", x->dup);
 	}
-	if (!has(v, TV_V_LOSS) && data > forgiven && spurious > SEGS_OF(x->bytes_sent) * SPURIOUS_PERCENT / 100)
+	/* the forgiven probe may be the spurious one: a delayed ACK, not reordering */
+	if (!has(v, TV_V_LOSS) && spurious > forgiven &&
+	    spurious - forgiven > SEGS_OF(x->bytes_sent) * SPURIOUS_PERCENT / 100)
 		say(v, TV_V_REORDERING, "all %u retransmitted segment%s were proven spurious by the peer's "
 					"D-SACK: segments were reordered or delayed on the way, not lost",
 		    data, plural(data));
@@ -315,16 +323,16 @@ static void judge_ends(struct verdicts *v, const struct view *x, const struct co
 		       const struct conn_end *e, const struct verdict_opts *o)
 {
 	bool peer_ended = e->closed ? e->closed_by == TV_CLOSED_REMOTE || e->closed_by == TV_CLOSED_RESET_RECEIVED
-				    : f->reset_received || x->state == TCP_CLOSE_WAIT;
+				    : f->resets_received || x->state == TCP_CLOSE_WAIT;
 	/* this side's data after the peer's FIN, answered with resets */
-	bool sending_after_fin = f->reset_received &&
+	bool sending_after_fin = f->resets_received &&
 				 (f->reset_received_state == TCP_CLOSE_WAIT || f->reset_received_state == TCP_LAST_ACK ||
 				  f->reset_received_state == TCP_CLOSE);
 	char d[32];
 
 	if (peer_ended && (x->unacked > 0 || sending_after_fin)) {
 		say(v, TV_V_PEER_ABORT_MID_TRANSFER, "the peer %s",
-		    e->closed_by == TV_CLOSED_RESET_RECEIVED || f->reset_received ? "reset the connection"
+		    e->closed_by == TV_CLOSED_RESET_RECEIVED || f->resets_received ? "reset the connection"
 										 : "closed the connection");
 		if (x->unacked > 0)
 			add(v, TV_V_PEER_ABORT_MID_TRANSFER, " with %" PRIu64 " bytes from this side unacknowledged",
@@ -335,7 +343,7 @@ static void judge_ends(struct verdicts *v, const struct view *x, const struct co
 	}
 	if (x->resets_received) {
 		say(v, TV_V_PEER_RESET, "the peer reset the connection");
-		if (f->reset_received)
+		if (f->resets_received)
 			add(v, TV_V_PEER_RESET, " in %s", tcp_state_name(f->reset_received_state));
 		if (x->duration_ns)
 			add(v, TV_V_PEER_RESET, ", %s after it began", dur(x->duration_ns, d, sizeof(d)));
@@ -345,13 +353,13 @@ static void judge_ends(struct verdicts *v, const struct view *x, const struct co
 			add(v, TV_V_PEER_RESET, ", %u after the close", f->late_resets_received);
 	}
 	if (x->resets_sent) {
-		const char *reason = f->reset_sent && f->reset_sent_reason != TV_REASON_UNKNOWN && o->names
+		const char *reason = f->resets_sent && f->reset_sent_reason != TV_REASON_UNKNOWN && o->names
 					     ? reset_reason_name(o->names, f->reset_sent_reason)
 					     : NULL;
 		const char *why = reason ? reset_reason_text(reason) : NULL;
 
 		say(v, TV_V_LOCAL_RESET, "this host reset the connection");
-		if (f->reset_sent)
+		if (f->resets_sent)
 			add(v, TV_V_LOCAL_RESET, " in %s", tcp_state_name(f->reset_sent_state));
 		if (reason)
 			add(v, TV_V_LOCAL_RESET, " (reason %s%s%s)", reason, why ? ": " : "", why ? why : "");
@@ -360,16 +368,25 @@ static void judge_ends(struct verdicts *v, const struct view *x, const struct co
 		if (f->late_resets_sent)
 			add(v, TV_V_LOCAL_RESET, ", %u answering segments after the close", f->late_resets_sent);
 	}
-	if (x->established && is_unreachable(f->error))
-		say(v, TV_V_UNREACHABLE, "an ICMP error ended the connection: %s (%s)", errno_name(f->error),
-		    strerror(f->error));
+	if (x->established && is_unreachable(x->error))
+		say(v, TV_V_UNREACHABLE, "an ICMP error ended the connection: %s (%s)", errno_name(x->error),
+		    strerror(x->error));
 }
 
 bool verdict_drop_counts(const char *reason)
 {
-	/* a duplicate the peer resent (counted as dup_segs): tcp_old_data, and
-	 * tcp_old_sequence for one that arrives wholly before the window */
-	return strcmp(reason, "tcp_old_data") != 0 && strcmp(reason, "tcp_old_sequence") != 0;
+	static const char *const normal[] = {
+		/* a duplicate the peer resent (counted as dup_segs) */
+		"tcp_old_data", "tcp_old_sequence",
+		/* what a reset does: the segment that made this host reset, and
+		 * those that reach a socket the reset closed (the reset verdicts) */
+		"tcp_abort_on_data", "tcp_close",
+	};
+
+	for (size_t i = 0; i < sizeof(normal) / sizeof(normal[0]); i++)
+		if (!strcmp(reason, normal[i]))
+			return false;
+	return true;
 }
 
 static void judge_drops(struct verdicts *v, const struct conn_facts *f, const struct verdict_opts *o)
@@ -450,11 +467,8 @@ void verdict_judge(struct conn_end *e, const struct conn_ref *ref, bool saw_anom
 	if (e->closed)
 		e->closed_by = closed_by(&e->close);
 	view_of(e, ref, &x);
-	memset(v, 0, sizeof(*v));
-	/* the error the connection ended with (the report may have come with
-	 * none, or not at all where the tracepoint is missing) */
-	if (e->closed && e->close.error)
-		e->facts.error = e->close.error;
+	v->set = 0; /* evidence is read for the verdicts set only */
+	e->error = x.error;
 	if (!x.established) {
 		if (ref->id.dir != TV_DIR_IN)
 			judge_connect(v, &x, f, &ref->id);

@@ -17,7 +17,7 @@ struct verdict_opts {
 	const struct reason_names *names; /* reset and drop reasons; NULL: numbers */
 };
 
-/* Fills e->closed_by, e->anomalous and e->verdicts from e->close (with late
+/* Fills e->closed_by, e->error, e->anomalous and e->verdicts from e->close (with late
  * records already joined) or e->snapshot (still open), e->facts and e->tls. */
 void verdict_judge(struct conn_end *e, const struct conn_ref *ref, bool saw_anomaly,
 		   const struct verdict_opts *o);

@@ -31,6 +31,9 @@ check_json_lines() {
 		| if . == "UNPARSABLE" then .
 		  elif (.type|type) != "string" or (.ts|type) != "string" or (.ts|test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$")|not) then {bad: .}
 		  elif (.type|IN("start","stop","lost")) then empty
+		  elif .type == "report" then (if (.connections|type) == "number" and (.diagnosis|type) == "string"
+						  and (.other or ((.port|type) == "number" and (.dir|IN("in","out","unknown"))))
+						then empty else {bad: .} end)
 		  elif ([.conn,.netns,.lport,.rport]|all(type=="number")) and (.family|IN("ipv4","ipv6")) and (.dir|IN("in","out","unknown")) and (.laddr|type)=="string" and (.raddr|type)=="string" and has("pid") and has("comm") then empty
 		  else {bad: .} end' "$f" | head -3)
 	if [ -z "$bad" ] && [ "$(head -1 "$f" | jq -r .type)" == start ] &&

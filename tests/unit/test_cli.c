@@ -69,6 +69,13 @@ int main(void)
 	CHECK(parse(&cfg, err, ARGS("--hooks", "raw_tp")) == TV_CLI_RUN && cfg.hooks == TV_HOOKS_RAW_TP,
 	      "--hooks raw_tp");
 	CHECK(parse(&cfg, err, ARGS("--hooks", "kprobe")) == TV_CLI_ERROR, "--hooks kprobe is refused");
+	CHECK(parse(&cfg, err, ARGS("--color", "never")) == TV_CLI_RUN && cfg.color == TV_COLOR_NEVER,
+	      "--color never");
+	CHECK(parse(&cfg, err, ARGS("--color", "always")) == TV_CLI_RUN && cfg.color == TV_COLOR_ALWAYS,
+	      "--color always");
+	CHECK(parse(&cfg, err, ARGS("--color", "yes")) == TV_CLI_ERROR &&
+		      !strcmp(err, "--color is auto, always or never, got 'yes'"),
+	      "--color yes is refused in one line that names the choices");
 	CHECK(parse(&cfg, err, ARGS("--bogus")) == TV_CLI_ERROR && strstr(err, "--bogus"),
 	      "unknown long option named");
 	CHECK(parse(&cfg, err, ARGS("-x")) == TV_CLI_ERROR && strstr(err, "-x"),

@@ -43,14 +43,23 @@ int main(void)
 	CHECK(!e.anomalous, "and not anomalous");
 
 	clean(&e, &ref);
+	e.close.bytes_sent = 20000; /* 13 segments */
 	e.close.retrans_segs = 1;
 	e.facts.segs[TV_RETRANS_TLP] = 1;
 	CHECK(judge(&e, &ref) == 0, "one tail-loss probe is not loss");
 	e.close.retrans_segs = 2;
 	e.facts.segs[TV_RETRANS_FAST] = 1;
-	CHECK(judge(&e, &ref) == BIT(TV_V_LOSS), "a probe and a fast retransmission are loss");
+	CHECK(judge(&e, &ref) == BIT(TV_V_LOSS), "a probe and a fast retransmission of 13 segments are loss");
 	e.close.dsack = 1;
 	CHECK(judge(&e, &ref) == 0, "unless D-SACK proved one spurious");
+
+	clean(&e, &ref);
+	e.close.retrans_segs = 90; /* of 3453 segments sent, 45 proven spurious: 1.3% unproven */
+	e.close.dsack = 45;
+	e.facts.segs[TV_RETRANS_FAST] = 90;
+	CHECK(judge(&e, &ref) == 0, "1.3% of the segments retransmitted, unproven: healthy");
+	e.close.dsack = 0; /* 2.6% */
+	CHECK(judge(&e, &ref) == BIT(TV_V_LOSS), "2.6%: loss");
 
 	clean(&e, &ref);
 	e.close.retrans_segs = e.close.dsack = 45; /* 1.3% of 3453 segments */
@@ -70,7 +79,7 @@ int main(void)
 	clean(&e, &ref);
 	e.close.hist.established = 0;
 	e.facts.established = false;
-	e.facts.reset_received = true;
+	e.facts.resets_received = 1;
 	e.facts.reset_received_state = TCP_SYN_SENT;
 	e.close.resets_received = 1;
 	CHECK(judge(&e, &ref) == BIT(TV_V_REFUSED), "a reset answering the SYN: refused alone");
@@ -99,13 +108,14 @@ int main(void)
 						 .full_size = true, .acked = 109, .mss = 1448 };
 	CHECK(judge(&e, &ref) == BIT(TV_V_PATH_MTU_BLACKHOLE), "full-size timeouts after small data: black hole alone");
 	e.facts.longest.acked = 50000; /* full-size segments got through before */
+	e.close.retrans_segs = 8;      /* 4% of the 207 segments sent */
 	CHECK(judge(&e, &ref) == (BIT(TV_V_RTO_STALL) | BIT(TV_V_LOSS)), "after 50 kB acknowledged: a stall with loss");
 
 	clean(&e, &ref);
 	e.close.bytes_acked = 1000001; /* 4 MB unacknowledged */
 	e.close.closer = TV_CLOSER_REMOTE;
 	e.close.resets_received = 1;
-	e.facts.reset_received = true;
+	e.facts.resets_received = 1;
 	e.facts.reset_received_state = TCP_ESTABLISHED;
 	CHECK(judge(&e, &ref) == (BIT(TV_V_PEER_ABORT_MID_TRANSFER) | BIT(TV_V_PEER_RESET)),
 	      "a reset with data unacknowledged: peer_abort_mid_transfer and peer_reset");

@@ -8,6 +8,7 @@ source "$(dirname "$0")/lab_ca.sh"
 
 ns=tvdemo$$
 lab_ns "$ns" || exit 1
+ip -n "$ns" link set dev lo gso_max_segs 1 # one MSS per packet, as on a wire
 mkdir -p "$LAB_TMP/www"
 head -c 20000000 /dev/urandom > "$LAB_TMP/www/feed.bin"
 lab_http "$ns" 127.0.0.1 8080 "$LAB_TMP/www" || exit 1

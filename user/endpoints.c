@@ -82,6 +82,7 @@ void endpoints_add(struct endpoints *eps, const struct conn_ref *c, const struct
 		ep->verdicts[v] += !!(e->verdicts.set & (1u << v));
 	ep->retrans_segs += e->closed ? e->close.retrans_segs : conn_facts_retrans(&e->facts);
 	ep->dupacks += e->closed ? e->close.dupacks : e->facts.dupacks;
+	ep->ofo_segs += e->closed ? e->close.ofo_segs : e->facts.ofo;
 	if (run->n > ep->longest_stall_n ||
 	    (run->n == ep->longest_stall_n && run->last_ns - run->first_ns > ep->longest_stall_ns)) {
 		ep->longest_stall_n = run->n;
@@ -185,9 +186,11 @@ static void clause(struct para *p, const struct endpoint *ep, enum tv_verdict v,
 	};
 
 	put(p, "%" PRIu32 " %s %s", k, k == 1 ? "was" : "were", what[v]);
-	if (v == TV_V_LOSS)
+	if (v == TV_V_LOSS && ep->retrans_segs) /* this side sent */
 		put(p, " (%" PRIu64 " segments retransmitted, %" PRIu64 " duplicate ACKs in the group)",
 		    ep->retrans_segs, ep->dupacks);
+	else if (v == TV_V_LOSS) /* this side received: gaps */
+		put(p, " (%" PRIu64 " segments received out of order in the group)", ep->ofo_segs);
 	if (v == TV_V_RTO_STALL && ep->longest_stall_n >= 2)
 		put(p, " (the longest: %" PRIu32 " in a row over %.1f s)", ep->longest_stall_n,
 		    ep->longest_stall_ns / 1e9);

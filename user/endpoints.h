@@ -26,7 +26,7 @@ struct endpoint {
 	bool other;        /* the groups past the limit, together */
 	uint32_t conns, healthy, still_open;
 	uint32_t verdicts[TV_V_COUNT]; /* connections with each verdict */
-	uint64_t retrans_segs, dupacks;
+	uint64_t retrans_segs, dupacks, ofo_segs;
 	uint32_t longest_stall_n;      /* timeouts in a row, the most in the group */
 	uint64_t longest_stall_ns;
 	bool tls_checked;

@@ -376,8 +376,9 @@ static void judge_ends(struct verdicts *v, const struct view *x, const struct co
 bool verdict_drop_counts(const char *reason)
 {
 	static const char *const normal[] = {
-		/* a duplicate the peer resent (counted as dup_segs) */
-		"tcp_old_data", "tcp_old_sequence",
+		/* a duplicate the peer resent (counted as dup_segs, or already
+		 * waiting in the out-of-order queue) */
+		"tcp_old_data", "tcp_old_sequence", "tcp_ofomerge",
 		/* what a reset does: the segment that made this host reset, and
 		 * those that reach a socket the reset closed (the reset verdicts) */
 		"tcp_abort_on_data", "tcp_close",

@@ -54,6 +54,18 @@ int main(void)
 	CHECK(s.v[0]->conns == 3 && s.v[0]->healthy == 1 && !strcmp(s.v[0]->key.server_name, "media.example"),
 	      "the most troubled first");
 	CHECK(s.v[2]->conns == 1 && s.v[2]->healthy == 1, "the healthy group last");
+	{
+		struct endpoints one;
+		struct conn_ref c = { .id = { .family = 4, .dir = TV_DIR_OUT, .dport = 8080 } };
+		struct conn_end e = { .closed = true, .verdicts.set = 1u << TV_V_LOSS };
+
+		e.close.ofo_segs = 2751; /* a download: this side only saw the gaps */
+		endpoints_init(&one);
+		endpoints_add(&one, &c, &e);
+		endpoint_diagnosis(&one.groups[0], text, sizeof(text));
+		CHECK(strstr(text, "1 was losing segments (2751 segments received out of order in the group)"),
+		      "a receiver's loss is told by its gaps, not by retransmissions it never made");
+	}
 
 	endpoint_diagnosis(s.v[0], text, sizeof(text));
 	CHECK_STR(text,

@@ -43,14 +43,15 @@ mkdir -p "$LAB_TMP/www"
 echo hello > "$LAB_TMP/www/index.html"
 head -c 5000000 /dev/urandom > "$LAB_TMP/www/big"
 head -c 300000 /dev/urandom > "$LAB_TMP/upload"
-# clean HTTP and bulk, server and clients on one CPU: on this 2-CPU VM loopback reorders
+# clean traffic, servers and clients on one CPU: on this 2-CPU VM loopback reorders
 # segments between CPUs' backlogs by itself (untraced, 10 downloads of 5 MB: 482 D-SACKs
 # in nstat), which is no clean path; on one CPU it delivers in order
 lab_bg ip netns exec "$ns" taskset -c 0 "$PY" -m http.server 9610 --bind 127.0.0.1 \
 	--directory "$LAB_TMP/www" >/dev/null 2>&1
 lab_wait_port "$ns" 9610
-lab_pyserver "$ns" hold 127.0.0.1 9611 # idle connections
-lab_bg ip netns exec "$ns" openssl s_server -quiet -www -accept 9612 -cert "$ca/good.crt" \
+lab_bg ip netns exec "$ns" taskset -c 0 "$PY" "$LAB_ROOT/tools/lab_server.py" server hold 127.0.0.1 9611
+lab_wait_port "$ns" 9611 # idle connections
+lab_bg ip netns exec "$ns" taskset -c 0 openssl s_server -quiet -www -accept 9612 -cert "$ca/good.crt" \
 	-key "$ca/good.key" -cert_chain "$ca/good.issuer.pem" >/dev/null 2>&1
 lab_wait_port "$ns" 9612
 lab_http "$ns" 127.0.0.1 9603 "$LAB_TMP/www"          # SYN loss
@@ -70,11 +71,11 @@ in_ns taskset -c 0 curl -s "${urls[@]}" >/dev/null
 for i in $(seq 10); do in_ns taskset -c 0 curl -s -o /dev/null http://127.0.0.1:9610/big; done
 idle=()
 for i in $(seq 20); do
-	in_ns "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9611 0.3 >/dev/null &
+	in_ns taskset -c 0 "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9611 0.3 >/dev/null &
 	idle+=($!)
 done
 for i in $(seq 30); do
-	in_ns curl -s -o /dev/null --cacert "$ca/root.crt" --resolve media.example.test:9612:127.0.0.1 \
+	in_ns taskset -c 0 curl -s -o /dev/null --cacert "$ca/root.crt" --resolve media.example.test:9612:127.0.0.1 \
 		https://media.example.test:9612/
 done
 wait "${idle[@]}"
@@ -101,14 +102,21 @@ wait $client
 in_ns curl -s -o /dev/null -T "$LAB_TMP/upload" http://127.0.0.1:9606/ # aborted mid-upload
 in_ns iptables -A INPUT -p tcp --dport 9607 -m length --length 1000:65535 -j DROP
 in_ns curl -s -o /dev/null -m 4 -H 'Expect:' -T "$LAB_TMP/upload" http://127.0.0.1:9607/ # full size never arrives
-sleep 0.5
+# still open when tracing stops: an idle connection, and one whose SYNs go unanswered
+in_ns "$PY" "$LAB_ROOT/tools/lab_server.py" client 127.0.0.1 9611 10 >/dev/null &
+open_idle=$!
+in_ns curl -s -o /dev/null -m 10 http://127.0.0.1:9602/ &
+open_syn=$!
+sleep 1.5
 lab_tracer_stop
+kill $open_idle $open_syn 2>/dev/null
+wait $open_idle $open_syn 2>/dev/null
 
 closes() { # PORT: the closes of connections to PORT, both ends
 	jqs "$out" -c --argjson p "$1" '[.[]|select(.type=="close" and (.rport==$p or .lport==$p))]'
 }
-verdicts() { # PORT DIR: the verdicts of that end, one line per connection
-	closes "$1" | jq -r --arg d "$2" '.[]|select(.dir==$d)|.verdict|join(",")' | sort | uniq -c | sed 's/^ *//'
+verdicts() { # PORT DIR: the verdicts of that end's closed connections, one line per connection
+	closes "$1" | jq -r --arg d "$2" '.[]|select(.dir==$d and (.still_open|not))|.verdict|join(",")' | sort | uniq -c | sed 's/^ *//'
 }
 evidence() { # PORT DIR VERDICT: its evidence on the first such connection
 	closes "$1" | jq -r --arg d "$2" --arg v "$3" '[.[]|select(.dir==$d and (.verdict|index($v)))][0].evidence[$v]'
@@ -121,7 +129,7 @@ for p in 9610 9611 9612; do
 		"$(closes $p | jq 'length > 0 and all(.verdict == ["healthy"])')"
 done
 total=0
-for p in 9610 9611 9612; do total=$((total + $(closes $p | jq '[.[]|select(.dir=="out")]|length'))); done
+for p in 9610 9611 9612; do total=$((total + $(closes $p | jq '[.[]|select(.dir=="out" and (.still_open|not))]|length'))); done
 check_eq "clean traffic: all 200 client connections seen" 200 "$total"
 check_eq "clean HTTPS: the chain was checked and is valid" true \
 	"$(closes 9612 | jq 'any(.tls.result == "ok")')"
@@ -188,6 +196,11 @@ check "report: its diagnosis says so" grep -q \
 	<<<"$(report 9606 out .diagnosis)"
 check_eq "report: the aborting server's side is grouped by its service" "accepted on 127.0.0.1:9606" \
 	"$(report 9606 in '.diagnosis' | grep -o 'accepted on 127.0.0.1:9606')"
+check_eq "still open at the end: an idle connection's final record, healthy so far" "ESTABLISHED healthy" \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .still_open and .rport==9611)][0]|"\(.state) \(.verdict|join(","))"')"
+check_eq "still open at the end: unanswered SYNs are a connect_timeout so far, still waiting" \
+	"SYN_SENT true true" \
+	"$(jqs "$out" -r '[.[]|select(.type=="close" and .still_open and .rport==9602)][0]|"\(.state) \(.verdict|index("connect_timeout") != null) \(.evidence.connect_timeout|test("still waiting when tracing stopped"))"')"
 check_eq "every close has verdicts from the documented set, each with its evidence" true \
 	"$(jqs "$out" '[.[]|select(.type=="close")] | all((.verdict|length) > 0 and ((.evidence|keys) == (.verdict|sort)))')"
 check_json_lines "$out"

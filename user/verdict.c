@@ -261,6 +261,7 @@ static void judge_timeouts(struct verdicts *v, const struct view *x, const struc
 #define LOSS_PERCENT 2
 #define GAPS_PERCENT 5
 #define SPURIOUS_PERCENT 2
+#define SPURIOUS_MIN 3 /* a segment or two reordered is routine on any path */
 static void judge_loss(struct verdicts *v, const struct view *x, const struct conn_facts *f)
 {
 	uint32_t data = x->retrans > x->syn_retrans ? x->retrans - x->syn_retrans : 0;
@@ -290,7 +291,7 @@ static void judge_loss(struct verdicts *v, const struct view *x, const struct co
 			add(v, TV_V_LOSS, ", %u arrived twice", x->dup);
 	}
 	/* the forgiven probe may be the spurious one: a delayed ACK, not reordering */
-	if (!has(v, TV_V_LOSS) && spurious > forgiven &&
+	if (!has(v, TV_V_LOSS) && spurious >= forgiven + SPURIOUS_MIN &&
 	    spurious - forgiven > SEGS_OF(x->bytes_sent) * SPURIOUS_PERCENT / 100)
 		say(v, TV_V_REORDERING, "all %u retransmitted segment%s were proven spurious by the peer's "
 					"D-SACK: segments were reordered or delayed on the way, not lost",

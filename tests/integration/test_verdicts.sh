@@ -141,9 +141,11 @@ check_eq "refused port: the error the application got" ECONNREFUSED \
 # the SYNs were dropped by this host's own firewall: the kernel says so, and so does the verdict
 check_eq "unanswered SYNs: connect_timeout, and the local firewall's drops" "1 connect_timeout,kernel_drop" \
 	"$(verdicts 9602 out)"
-syns=$(closes 9602 | jq '.[0].retrans_segs + 1')
-check "unanswered SYNs: the drops are netfilter's, one per SYN" grep -q "netfilter_drop $syns\$" \
-	<<<"$(evidence 9602 out kernel_drop)"
+syns=$(closes 9602 | jq '[.[]|select(.still_open|not)][0].retrans_segs + 1')
+# (a SYN the firewall drops is a failed transmit: whether the kernel counts it as a
+# retransmission too varies, so the count is not compared; CI once saw them differ)
+check "unanswered SYNs: the drops are netfilter's" grep -Eq 'segments? of this connection: netfilter_drop [0-9]+$' \
+	<<<"$(closes 9602 | jq -r '[.[]|select(.still_open|not)][0].evidence.kernel_drop')"
 check "unanswered SYNs: evidence counts the SYNs and says who gave up" \
 	grep -q "sent $syns times over 2[0-9]* ms; the application gave up" <<<"$(evidence 9602 out connect_timeout)"
 check_eq "a lost SYN: syn_loss on the client" "1 syn_loss" "$(verdicts 9603 out)"

@@ -52,6 +52,13 @@ int main(void)
 	CHECK(judge(&e, &ref) == BIT(TV_V_LOSS), "a probe and a fast retransmission of 13 segments are loss");
 	e.close.dsack = 1;
 	CHECK(judge(&e, &ref) == 0, "unless D-SACK proved one spurious");
+	e.close.retrans_segs = e.close.dsack = 2;
+	e.facts.segs[TV_RETRANS_TLP] = 0;
+	e.facts.segs[TV_RETRANS_FAST] = 2;
+	CHECK(judge(&e, &ref) == 0, "two spurious retransmissions on a short connection: healthy, not reordering");
+	e.close.retrans_segs = e.close.dsack = 3;
+	e.facts.segs[TV_RETRANS_FAST] = 3;
+	CHECK(judge(&e, &ref) == BIT(TV_V_REORDERING), "three: reordering");
 
 	clean(&e, &ref);
 	e.close.retrans_segs = 90; /* of 3453 segments sent, 45 proven spurious: 1.3% unproven */

@@ -41,6 +41,10 @@ const volatile __u64 ringbuf_size = 4 << 20; /* bytes, as the loader sized event
 const volatile bool tls_capture = false;  /* hand over the first write to TLS ports */
 const volatile bool burst_timer = false;  /* the flusher timer runs (tp_btf, 5.15) */
 const volatile bool accept_owner = false; /* the accept syscall tracepoints are attached */
+/* tcp_send_reset fires for resets sent without a socket (6.10, commit
+ * 19822a980e19 "trace: tcp: fully support trace_tcp_send_reset"); before,
+ * those are known by the drop of the segment they answer */
+const volatile bool reset_nosock_traced = false;
 /* The user's selection, so that an unselected connection moves no records:
  * --port as bits, --comm as a name (first 15 bytes), --raddr in raddr_filter;
  * --pid and -- COMMAND through traced_tgids; --netns above. */
@@ -92,6 +96,17 @@ struct conn_state {
 	__u8 has_burst; /* an entry in `bursts` may exist */
 	__u8 sel; /* enum conn_sel: the user's selection, once it can be decided */
 	__u8 error; /* the socket's error when it entered CLOSE: an errno */
+	__u8 zw_rec; /* TV_ZW_*: the closing of the current episode went out as a record */
+	__u8 _pad[3];
+	/* zero windows: since when the window is closed (0: open), episodes, time closed */
+	__u64 zw_peer_since;
+	__u64 zw_local_since;
+	__u64 zw_peer_ns;
+	__u64 zw_local_ns;
+	__u32 zw_peer;
+	__u32 zw_local;
+	__u32 zw_probes;
+	__u32 zw_probes_start; /* zw_probes when the peer's window last closed */
 };
 
 enum conn_sel { SEL_UNDECIDED = 0, SEL_YES, SEL_NO };
@@ -187,10 +202,40 @@ struct {
 	__type(value, __u8);
 } traced_tgids SEC(".maps");
 
+/* Connections that had a reset or an error, by their addresses, for the
+ * resets that come after the socket is gone (no socket to find them by):
+ * the segment's addresses find the connection. IPv4 as IPv4-mapped IPv6,
+ * so that a dual-stack socket and its IPv4 segments meet. */
+struct late_key {
+	__u32 netns;
+	__u16 lport, rport;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+
+struct late_conn {
+	struct tv_conn conn;
+	__u64 ts; /* the reset or error that put it here */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct late_key);
+	__type(value, struct late_conn);
+} late_conns SEC(".maps");
+
+/* The last time something entered late_conns: a segment without a socket
+ * is parsed only within TV_LATE_WINDOW_NS of it. */
+__u64 late_last_ns;
+
 static const struct conn_state zero_state;
 /* Connections with an unwritten burst: while there are none, which is the
  * usual case, normal segments skip the storage lookup altogether. */
 __s64 pending_bursts;
+/* Connections whose window this host advertised is closed: while there are
+ * none, the receive path never looks for the reopening. */
+__s64 zw_local_open;
 
 /* Read a field directly (tp_btf) or through bpf_probe_read_kernel (raw_tp). */
 #define RD(typed, p, f) ((typed) ? (p)->f : BPF_CORE_READ(p, f))
@@ -243,6 +288,13 @@ static __always_inline bool is_full_tcp(struct sock *sk, bool typed)
 static __always_inline __u32 netns_of(struct sock_common *skc, bool typed)
 {
 	struct net *net = RD(typed, skc, skc_net.net);
+
+	return RD(typed, net, ns.inum);
+}
+
+static __always_inline __u32 netns_of_dev(struct net_device *dev, bool typed)
+{
+	struct net *net = RD(typed, dev, nd_net.net);
 
 	return RD(typed, net, ns.inum);
 }
@@ -749,6 +801,34 @@ static __always_inline void burst_add(struct conn_state *st, __u16 type, __u32 k
 	burst_add_one(st, &one);
 }
 
+/* ---- connections that may get resets after their socket is gone ---- */
+
+static __always_inline void addr_mapped(__u8 dst[16], const __u8 *src, __u8 family)
+{
+	if (family == 4) {
+		__builtin_memset(dst, 0, 10);
+		dst[10] = dst[11] = 0xff;
+		__builtin_memcpy(dst + 12, src, 4);
+	} else {
+		__builtin_memcpy(dst, src, 16);
+	}
+}
+
+/* A connection that had a reset or an error: segments may still come for
+ * it after its socket is gone, and be reset. */
+static __always_inline void late_remember(struct conn_state *st, __u64 now)
+{
+	struct late_key k = { .netns = st->conn.netns, .lport = st->conn.sport, .rport = st->conn.dport };
+	struct late_conn v = { .conn = st->conn, .ts = now };
+
+	if (st->sel == SEL_NO)
+		return;
+	addr_mapped(k.laddr, st->conn.saddr, st->conn.family);
+	addr_mapped(k.raddr, st->conn.daddr, st->conn.family);
+	bpf_map_update_elem(&late_conns, &k, &v, BPF_ANY);
+	late_last_ns = now;
+}
+
 /* ---- state changes: open, handshake, who closed ---- */
 
 /* The socket's error (sk_err). Not sk_err_soft: a soft error outlives the
@@ -825,6 +905,8 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 		 * soft (tcp_v4_err), and SO_ERROR returns it from there */
 		if (!st->error && old == TCP_SYN_SENT)
 			st->error = RD(typed, sk, sk_err_soft);
+		if (st->error && old != TCP_SYN_SENT)
+			late_remember(st, now);
 	}
 	return 0;
 }
@@ -837,10 +919,27 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	struct tv_rec_close *r;
 	struct tcp_sock *tp;
 
+	__u64 now = bpf_ktime_get_ns();
+	__u8 zw_closed = 0;
+
 	if (!st || !st->conn.cookie || st->dead)
 		return 0;
 	owner_of_accepted(st, sk);
 	tp = tcp_of(sk, typed);
+	/* a window still closed: its time counts until now */
+	if (st->zw_peer_since) {
+		st->zw_peer_ns += now - st->zw_peer_since;
+		st->zw_peer_since = 0;
+		zw_closed |= TV_ZW_PEER;
+		if (tp)
+			st->zw_probes += RD(typed, tp, inet_conn.icsk_probes_out);
+	}
+	if (st->zw_local_since) {
+		st->zw_local_ns += now - st->zw_local_since;
+		st->zw_local_since = 0;
+		zw_closed |= TV_ZW_LOCAL;
+		__sync_fetch_and_add(&zw_local_open, -1);
+	}
 	if (!tp)
 		goto out;
 	if (st->sel == SEL_NO)
@@ -848,7 +947,7 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	/* the flusher holds a burst for a few instructions at most */
 	for (int i = 0; i < 16 && st->has_burst; i++)
 		burst_flush(st);
-	r = rec_reserve(sizeof(*r), TV_REC_CLOSE, bpf_ktime_get_ns(), 1, &st->conn);
+	r = rec_reserve(sizeof(*r), TV_REC_CLOSE, now, 1, &st->conn);
 	if (!r)
 		goto out;
 	r->bytes_sent = bpf_core_field_exists(tp->bytes_sent) ? RD(typed, tp, bytes_sent) : 0;
@@ -871,7 +970,14 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	r->closer = st->closer;
 	r->announced = st->announced;
 	r->error = st->error ? st->error : sock_error(sk, typed);
+	r->zw_closed = zw_closed;
 	__builtin_memset(r->_pad, 0, sizeof(r->_pad));
+	r->zw_peer = st->zw_peer;
+	r->zw_local = st->zw_local;
+	r->zw_peer_ns = st->zw_peer_ns;
+	r->zw_local_ns = st->zw_local_ns;
+	r->zw_probes = st->zw_probes;
+	r->_pad2 = 0;
 	r->hist = st->hist;
 	rec_submit(r);
 out:
@@ -985,6 +1091,248 @@ static __always_inline int on_retransmit_synack(struct sock *sk, struct request_
 	return 0;
 }
 
+/* ---- zero windows ---- */
+
+static __always_inline void window_record(struct conn_state *st, __u8 side, __u8 open, __u64 ts, __u64 since,
+					  __u32 probes, __u32 window)
+{
+	struct tv_rec_window *r;
+
+	if (st->sel == SEL_NO || st->dead)
+		return;
+	burst_flush(st);
+	conn_announce(st);
+	r = rec_reserve(sizeof(*r), TV_REC_WINDOW, ts, 1, &st->conn);
+	if (!r)
+		return;
+	r->side = side;
+	r->open = open;
+	r->_pad = 0;
+	r->probes = probes;
+	r->since_ns = since;
+	r->window = window;
+	r->_pad2 = 0;
+	rec_submit(r);
+}
+
+/*
+ * The peer's window, from the window field of the segments it sends. That
+ * field costs a probe read, so it is read only where the window can be zero:
+ * it is closed now (snd_wnd 0), or everything it offered is in flight. A
+ * receiver that does not shrink its window (RFC 7323 2.4; Linux unless
+ * net.ipv4.tcp_shrink_window) closes it only on data this side sent into
+ * it; ZW_SLACK covers a right edge rounded down by the largest window scale.
+ * Persist probes: the kernel counts them in icsk_probes_out and clears that
+ * in tcp_ack(), which runs after this tracepoint, on every ACK it accepts.
+ */
+#define ZW_SLACK (1u << 14)
+/* A receiver that reads in small bites closes its window for microseconds
+ * at a time, over and over: such an episode is counted, and becomes records
+ * only once it lasts: it is seen still closed by a later segment (an answer
+ * to a probe), or it reopens after ZW_RECORD_NS. */
+#define ZW_RECORD_NS 10000000ULL
+
+static __always_inline void peer_window(struct sock *sk, struct tcp_sock *tp, struct sk_buff *skb,
+					struct tcp_skb_cb *cb, __u32 seq, __u16 flags, __u32 una, bool typed)
+{
+	__u32 snd_wnd = RD(typed, tp, snd_wnd), ack;
+	struct conn_state *st;
+	__u16 raw = 0;
+	__u64 now;
+
+	if (snd_wnd && RD(typed, tp, snd_nxt) - una + ZW_SLACK < snd_wnd)
+		return;
+	if (flags & (TCPHDR_SYN | TCPHDR_RST))
+		return;
+	if (bpf_probe_read_kernel(&raw, sizeof(raw),
+				  RD(typed, skb, data) + __builtin_offsetof(struct tcphdr, window)))
+		return;
+	if (raw && snd_wnd)
+		return;
+	/* the kernel takes the window only from an ACK that is not old
+	 * (tcp_ack) and a segment not older than the last one that updated it
+	 * (tcp_may_update_window) */
+	ack = RD(typed, cb, ack_seq);
+	if (after(una, ack) || !(after(ack, una) || !after(RD(typed, tp, snd_wl1), seq)))
+		return;
+	st = state_get(sk, typed, false);
+	if (!st)
+		st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
+	if (!st || !st->conn.cookie)
+		return;
+	now = bpf_ktime_get_ns();
+	if (!raw) {
+		if (!st->zw_peer_since) {
+			st->zw_peer_since = now;
+			st->zw_peer++;
+			st->zw_probes_start = st->zw_probes;
+			return;
+		}
+		/* still closed: answering a probe */
+		st->zw_probes += RD(typed, tp, inet_conn.icsk_probes_out);
+		if (!(st->zw_rec & TV_ZW_PEER)) {
+			st->zw_rec |= TV_ZW_PEER;
+			window_record(st, TV_WINDOW_PEER, 0, st->zw_peer_since, 0, 0, 0);
+		}
+	} else if (st->zw_peer_since) {
+		__u64 since = st->zw_peer_since;
+		struct tcp_options_received *opt = &tp->rx_opt;
+
+		st->zw_probes += RD(typed, tp, inet_conn.icsk_probes_out);
+		st->zw_peer_ns += now - since;
+		st->zw_peer_since = 0;
+		if ((st->zw_rec & TV_ZW_PEER) || now - since >= ZW_RECORD_NS)
+			window_record(st, TV_WINDOW_PEER, 1, now, since, st->zw_probes - st->zw_probes_start,
+				      (__u32)raw << RD_BITS(typed, opt, snd_wscale));
+		st->zw_rec &= ~TV_ZW_PEER;
+	}
+}
+
+/*
+ * This host's window: tcp_sock.rcv_wnd is the window it last advertised
+ * (tcp_select_window), zero when the application left the receive buffer
+ * full. Seen from the next segment to arrive: a persist probe, or data.
+ * The closing is dated by tcp_mstamp, the time (in us of the clock
+ * bpf_ktime_get_ns reads) of the last segment this host handled, the one
+ * whose ACK closed the window.
+ */
+static __always_inline void local_window(struct sock *sk, struct tcp_sock *tp, bool typed)
+{
+	__u32 rcv_wnd = RD(typed, tp, rcv_wnd);
+	struct tcp_options_received *opt = &tp->rx_opt;
+	bool closed = !rcv_wnd || (rcv_wnd < ZW_SLACK && !(rcv_wnd >> RD_BITS(typed, opt, rcv_wscale)));
+	struct conn_state *st;
+	__u64 now, since;
+
+	if (!closed && zw_local_open <= 0)
+		return;
+	st = state_get(sk, typed, false);
+	if (!st && closed)
+		st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
+	if (!st || !st->conn.cookie || closed == !!st->zw_local_since)
+		return;
+	now = bpf_ktime_get_ns();
+	if (closed) {
+		since = RD(typed, tp, tcp_mstamp) * 1000;
+		if (since > now || since < st->hist.start_ns)
+			since = now;
+		st->zw_local_since = since;
+		st->zw_local++;
+		__sync_fetch_and_add(&zw_local_open, 1);
+		window_record(st, TV_WINDOW_LOCAL, 0, since, 0, 0, 0);
+	} else {
+		since = st->zw_local_since;
+		st->zw_local_since = 0;
+		st->zw_local_ns += now - since;
+		__sync_fetch_and_add(&zw_local_open, -1);
+		window_record(st, TV_WINDOW_LOCAL, 1, now, since, 0, rcv_wnd);
+	}
+}
+
+/* ---- TLS alerts ---- */
+
+static __always_inline bool tls_port(__u16 port)
+{
+	return tls_port_bits[port >> 3] & (1 << (port & 7));
+}
+
+/*
+ * TLS records: a 5-byte header (content type, version, length). An alert is
+ * content type 21 with a 2-byte body (level, description) in plaintext, or
+ * a longer encrypted one (TLS 1.2 and earlier after ChangeCipherSpec);
+ * TLS 1.3 sends every alert after its ServerHello as application data (23),
+ * which cannot be told from data. A write that carries an alert is small:
+ * 7 bytes, or about 30 encrypted, maybe behind another record or two.
+ */
+#define TLS_HDR 5
+#define TLS_CONTENT_ALERT 21
+#define TLS_ALERT_WRITE_MAX 64
+#define TLS_RECORDS_SCANNED 4
+
+static __always_inline void alert_record(struct conn_state *st, __u8 side, const __u8 *h)
+{
+	struct tv_rec_tls_alert *r;
+	__u16 len = (__u16)h[3] << 8 | h[4];
+
+	burst_flush(st);
+	conn_announce(st);
+	r = rec_reserve(sizeof(*r), TV_REC_TLS_ALERT, bpf_ktime_get_ns(), 1, &st->conn);
+	if (!r)
+		return;
+	r->side = side;
+	r->encrypted = len != 2;
+	r->level = len == 2 ? h[5] : 0;
+	r->description = len == 2 ? h[6] : 0;
+	r->version = (__u16)h[1] << 8 | h[2];
+	r->length = len;
+	rec_submit(r);
+}
+
+/*
+ * A received alert. The payload of a received segment is where the driver
+ * put it: in the linear area (a NIC's small packets are often copied there),
+ * or in page fragments (loopback and veth hand over the sender's pages),
+ * which a tracing program reaches through the kernel's direct map: x86-64
+ * only, from vmemmap_base and page_offset_base (CONFIG_DYNAMIC_MEMORY_LAYOUT;
+ * without them, fragments are not read). Only a small in-order segment that
+ * is one whole alert record is taken: the record boundaries of the stream are
+ * not tracked, so an alert behind data in the same segment is not seen.
+ */
+extern const void vmemmap_base __ksym __weak;
+extern const void page_offset_base __ksym __weak;
+#define TV_PAGE_SHIFT 12
+
+/* skb_frag_t from 5.4 on: the page (6.12: netmem_ref), then len, then offset */
+struct frag_raw {
+	__u64 page;
+	__u32 len;
+	__u32 offset;
+};
+
+static __always_inline bool segment_bytes(struct sk_buff *skb, __u32 off, __u8 *out, __u32 n, bool typed)
+{
+	unsigned char *head = RD(typed, skb, head), *data = RD(typed, skb, data);
+	__u32 headlen = RD(typed, skb, len) - RD(typed, skb, data_len);
+	struct skb_shared_info *shi;
+	struct frag_raw f;
+	__u64 vmemmap = 0, direct = 0, pfn;
+
+	if (off + n <= headlen)
+		return !bpf_probe_read_kernel(out, n & 63, data + off);
+	if (off < headlen || !&vmemmap_base || !&page_offset_base)
+		return false;
+	shi = (struct skb_shared_info *)(head + RD(typed, skb, end));
+	if (bpf_probe_read_kernel(&f, sizeof(f), (void *)shi + bpf_core_field_offset(struct skb_shared_info, frags)))
+		return false;
+	off -= headlen;
+	if ((f.page & 1) || off + n > f.len) /* a net_iov (device memory), or past the first fragment */
+		return false;
+	if (bpf_probe_read_kernel(&vmemmap, sizeof(vmemmap), &vmemmap_base) ||
+	    bpf_probe_read_kernel(&direct, sizeof(direct), &page_offset_base) || f.page < vmemmap)
+		return false;
+	pfn = (f.page - vmemmap) / bpf_core_type_size(struct page);
+	return !bpf_probe_read_kernel(out, n & 63, (void *)(direct + (pfn << TV_PAGE_SHIFT) + f.offset + off));
+}
+
+static __always_inline void received_alert(struct sock *sk, struct sk_buff *skb, __u32 len, bool typed)
+{
+	unsigned char *data = RD(typed, skb, data);
+	struct conn_state *st;
+	__u8 doff = 0, h[TLS_HDR + 2];
+
+	if (bpf_probe_read_kernel(&doff, 1, data + 12))
+		return;
+	if (!segment_bytes(skb, (doff >> 4) * 4, h, sizeof(h), typed))
+		return;
+	/* one whole record: type alert, version 3.x, length the rest */
+	if (h[0] != TLS_CONTENT_ALERT || h[1] != 3 || ((__u32)h[3] << 8 | h[4]) != len - TLS_HDR)
+		return;
+	st = state_get(sk, typed, false);
+	if (!st || !st->conn.cookie || st->dead || st->sel == SEL_NO)
+		return;
+	alert_record(st, TV_RESET_RECEIVED, h);
+}
+
 /* ---- receive path: once per received segment, keep it lean ---- */
 
 /*
@@ -1010,7 +1358,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)&skb->cb[0];
 	struct conn_state *st;
 	struct tcp_sock *tp = tcp_of(sk, typed);
-	__u32 seq, end_seq, rcv_nxt, mark;
+	__u32 seq, end_seq, rcv_nxt, mark, una;
 	__u16 flags;
 
 	if (!tp)
@@ -1019,6 +1367,13 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 	end_seq = RD(typed, cb, end_seq);
 	flags = RD(typed, cb, tcp_flags);
 	rcv_nxt = RD(typed, tp, rcv_nxt);
+	una = RD(typed, tp, snd_una);
+	peer_window(sk, tp, skb, cb, seq, flags, una, typed);
+	local_window(sk, tp, typed);
+	/* a segment that may be one TLS alert record, in order, on a TLS port */
+	if (seq == rcv_nxt && end_seq - seq - (flags & TCPHDR_FIN) - (TLS_HDR + 2) <= TLS_ALERT_WRITE_MAX - (TLS_HDR + 2) &&
+	    (tls_port(bpf_ntohs(RD(typed, sk, __sk_common.skc_dport))) || tls_port(RD(typed, sk, __sk_common.skc_num))))
+		received_alert(sk, skb, end_seq - seq - (flags & TCPHDR_FIN), typed);
 
 	/* a SYN takes sequence space but carries no data: a late SYN-ACK copy is no duplicate */
 	if (seq != end_seq && !(flags & TCPHDR_SYN)) {
@@ -1042,7 +1397,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 		}
 		mark = seq ^ end_seq;
 	} else {
-		__u32 ack = RD(typed, cb, ack_seq), una = RD(typed, tp, snd_una);
+		__u32 ack = RD(typed, cb, ack_seq);
 
 		/* RFC 5681 duplicate ACK: no data, ACK == snd_una, data in
 		 * flight, window unchanged, no SYN/FIN/RST */
@@ -1075,16 +1430,103 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 	return 0;
 }
 
-/* ---- resets ---- */
+/* ---- resets, and the resets after the socket is gone ---- */
 
-static __always_inline int on_reset(struct sock *sk, __u8 side, __u32 reason, bool typed)
+#define IPPROTO_IPV6_HDR_NEXT 6 /* offset of the next header in an IPv6 header */
+
+/* The connection a segment without a socket was for: its destination is
+ * this host's end. Reads the headers the stack already parsed. */
+static __always_inline struct late_conn *late_find(struct sk_buff *skb, __u8 *tcp_flags, __u64 now, bool typed)
 {
-	struct tv_rec_reset *r;
-	struct conn_state *st;
-	__u64 now = bpf_ktime_get_ns();
+	unsigned char *head = RD(typed, skb, head);
+	__u16 nh = RD(typed, skb, network_header), th = RD(typed, skb, transport_header);
+	struct net_device *dev = RD(typed, skb, dev);
+	struct late_key k = {};
+	struct late_conn *v;
+	__u8 ip[40];
+	__u16 ports[2];
 
+	if (!head || !dev || bpf_probe_read_kernel(ip, sizeof(ip), head + nh))
+		return NULL;
+	if (ip[0] >> 4 == 4) {
+		if (ip[9] != IPPROTO_TCP)
+			return NULL;
+		addr_mapped(k.raddr, ip + 12, 4);
+		addr_mapped(k.laddr, ip + 16, 4);
+	} else if (ip[0] >> 4 == 6) {
+		if (ip[IPPROTO_IPV6_HDR_NEXT] != IPPROTO_TCP)
+			return NULL;
+		__builtin_memcpy(k.raddr, ip + 8, 16);
+		__builtin_memcpy(k.laddr, ip + 24, 16);
+	} else {
+		return NULL;
+	}
+	if (bpf_probe_read_kernel(ports, sizeof(ports), head + th) ||
+	    bpf_probe_read_kernel(tcp_flags, 1, head + th + 13))
+		return NULL;
+	k.rport = bpf_ntohs(ports[0]);
+	k.lport = bpf_ntohs(ports[1]);
+	k.netns = netns_of_dev(dev, typed);
+	v = bpf_map_lookup_elem(&late_conns, &k);
+	if (!v || now - v->ts > TV_LATE_WINDOW_NS)
+		return NULL;
+	return v;
+}
+
+static __always_inline void reset_record(const struct tv_conn *c, __u64 now, __u32 reason, __u8 side,
+					 __u8 state, __u8 flags)
+{
+	struct tv_rec_reset *r = rec_reserve(sizeof(*r), TV_REC_RESET, now, 1, c);
+
+	if (!r)
+		return;
+	r->reason = reason;
+	r->side = side;
+	r->state = state;
+	r->flags = flags;
+	r->_pad = 0;
+	rec_submit(r);
+}
+
+/*
+ * A segment for a connection that is gone, or the reset this host sends
+ * for it: recorded on the connection, when the segment's addresses and
+ * ports are those of one that had a reset or an error within
+ * TV_LATE_WINDOW_NS. `side` is the reset's: received (the segment is a
+ * reset), or sent (this host answers the segment with one).
+ */
+static __always_inline void late_segment(struct sk_buff *skb, bool answer, __u32 reason, bool typed)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct late_conn *v;
+	__u8 flags = 0;
+
+	if (!late_last_ns || now - late_last_ns > TV_LATE_WINDOW_NS)
+		return;
+	v = late_find(skb, &flags, now, typed);
+	if (!v || (flags & TCPHDR_SYN))
+		return;
+	if (answer)
+		reset_record(&v->conn, now, reason, TV_RESET_SENT, TCP_CLOSE, TV_RESET_NOSOCK);
+	else if (flags & TCPHDR_RST)
+		reset_record(&v->conn, now, TV_REASON_UNKNOWN, TV_RESET_RECEIVED, TCP_CLOSE, TV_RESET_NOSOCK);
+	else if (!reset_nosock_traced) /* tcp_v4_send_reset answers it, untraced here */
+		reset_record(&v->conn, now, TV_REASON_UNKNOWN, TV_RESET_SENT, TCP_CLOSE, TV_RESET_NOSOCK);
+}
+
+static __always_inline int on_reset(struct sock *sk, struct sk_buff *skb, __u8 side, __u32 reason, bool typed)
+{
+	struct conn_state *st;
+	__u64 now;
+
+	if (!sk) {
+		if (skb && side == TV_RESET_SENT && reset_nosock_traced)
+			late_segment(skb, true, reason, typed);
+		return 0;
+	}
 	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)
 		return 0;
+	now = bpf_ktime_get_ns();
 	st = conn_get(sk, typed, now, TV_DIR_UNKNOWN);
 	if (!st)
 		return 0;
@@ -1096,14 +1538,8 @@ static __always_inline int on_reset(struct sock *sk, __u8 side, __u32 reason, bo
 		return 0;
 	burst_flush(st);
 	conn_announce(st);
-	r = rec_reserve(sizeof(*r), TV_REC_RESET, now, 1, &st->conn);
-	if (!r)
-		return 0;
-	r->reason = reason;
-	r->side = side;
-	r->state = sk_state(sk, typed);
-	r->_pad[0] = r->_pad[1] = 0;
-	rec_submit(r);
+	late_remember(st, now);
+	reset_record(&st->conn, now, reason, side, sk_state(sk, typed), 0);
 	return 0;
 }
 
@@ -1172,6 +1608,14 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 	struct conn_state *st;
 	__u64 now;
 
+	if (!sk) {
+		/* no socket for the segment (tcp_v4_rcv, tcp_v6_rcv): the
+		 * connection may be one that just went */
+		if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET) &&
+		    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET))
+			late_segment(skb, false, reason, typed);
+		return 0;
+	}
 	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)
 		return 0;
 	/* only connections already known: skb->sk is an RCU pointer that the
@@ -1322,45 +1766,76 @@ static __always_inline bool write_buffer(struct msghdr *msg, const void **base, 
 	return true;
 }
 
-static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool typed)
+/* The ClientHello: the first write of an outgoing connection to a TLS port. */
+static __always_inline void sent_hello(struct conn_state *st, struct msghdr *msg)
 {
 	struct tv_rec_tls_hello *r;
-	struct conn_state *st;
 	const void *base;
-	__u16 port;
-	__u32 n;
 	__u64 count;
+	__u32 n;
 
-	if (!tls_capture)
-		return 0;
-	/* every TCP write comes here: the destination port decides first */
-	port = bpf_ntohs(RD(typed, sk, __sk_common.skc_dport));
-	if (!(tls_port_bits[port >> 3] & (1 << (port & 7))))
-		return 0;
-	st = state_get(sk, typed, false);
-	if (!st || st->dead || st->first_write_seen || st->conn.dir != TV_DIR_OUT || st->sel == SEL_NO)
-		return 0;
-	st->first_write_seen = 1;
 	if (!write_buffer(msg, &base, &count))
-		return 0;
+		return;
 	conn_announce(st);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		lost_inc();
-		return 0;
-	}
+	r = rec_reserve(sizeof(*r), TV_REC_TLS_HELLO, bpf_ktime_get_ns(), 1, &st->conn);
+	if (!r)
+		return;
 	n = count < TV_HELLO_MAX ? count : TV_HELLO_MAX;
-	r->hdr.type = TV_REC_TLS_HELLO;
-	r->hdr.size = sizeof(*r);
-	r->hdr.count = 1;
-	r->hdr.ts_ns = bpf_ktime_get_ns();
-	r->conn = st->conn;
 	r->total = count > 0xffffffff ? 0xffffffff : count;
 	r->len = 0;
 	/* bounded read of the caller's buffer; fails only if it is unmapped */
 	if (n && !bpf_probe_read_user(r->data, n, base))
 		r->len = n;
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+}
+
+static __always_inline void sent_alert(struct conn_state *st, struct msghdr *msg)
+{
+	__u8 buf[TLS_ALERT_WRITE_MAX * 2] = {};
+	const void *base;
+	__u32 off = 0;
+	__u64 count;
+
+	if (!write_buffer(msg, &base, &count) || count < TLS_HDR + 2 || count > TLS_ALERT_WRITE_MAX)
+		return;
+	if (bpf_probe_read_user(buf, count & (TLS_ALERT_WRITE_MAX * 2 - 1), base))
+		return;
+	for (int i = 0; i < TLS_RECORDS_SCANNED; i++) {
+		__u8 *h;
+
+		if (off + TLS_HDR + 2 > count)
+			return;
+		h = &buf[off & (TLS_ALERT_WRITE_MAX - 1)];
+		if (h[1] != 3) /* SSL 3.0 to TLS 1.3 all say 3.x */
+			return;
+		if (h[0] == TLS_CONTENT_ALERT) {
+			alert_record(st, TV_RESET_SENT, h);
+			return;
+		}
+		off += TLS_HDR + ((__u32)h[3] << 8 | h[4]);
+	}
+}
+
+static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool typed)
+{
+	struct conn_state *st;
+	__u16 dport;
+
+	/* every TCP write comes here: the ports decide first */
+	dport = bpf_ntohs(RD(typed, sk, __sk_common.skc_dport));
+	if (!tls_port(dport) && !tls_port(RD(typed, sk, __sk_common.skc_num)))
+		return 0;
+	st = state_get(sk, typed, false);
+	if (!st || st->dead || st->sel == SEL_NO)
+		return 0;
+	if (!st->first_write_seen && st->conn.dir == TV_DIR_OUT && tls_port(dport)) {
+		st->first_write_seen = 1;
+		if (tls_capture)
+			sent_hello(st, msg);
+		return 0;
+	}
+	if (BPF_CORE_READ(msg, msg_iter.count) <= TLS_ALERT_WRITE_MAX)
+		sent_alert(st, msg);
 	return 0;
 }
 
@@ -1393,11 +1868,11 @@ HOOK(retransmit_synack, "tcp_retransmit_synack", on_retransmit_synack(sk, req, t
      struct sock *sk, struct request_sock *req)
 HOOK(rcv_segment, "tcp_probe", on_rcv_segment(sk, skb, typed), struct sock *sk, struct sk_buff *skb)
 /* 6.10: enum sk_rst_reason argument added */
-HOOK(send_reset_reason, "tcp_send_reset", on_reset(sk, TV_RESET_SENT, reason, typed),
+HOOK(send_reset_reason, "tcp_send_reset", on_reset(sk, skb, TV_RESET_SENT, reason, typed),
      struct sock *sk, struct sk_buff *skb, int reason)
-HOOK(send_reset, "tcp_send_reset", on_reset(sk, TV_RESET_SENT, TV_REASON_UNKNOWN, typed),
+HOOK(send_reset, "tcp_send_reset", on_reset(sk, skb, TV_RESET_SENT, TV_REASON_UNKNOWN, typed),
      struct sock *sk, struct sk_buff *skb)
-HOOK(receive_reset, "tcp_receive_reset", on_reset(sk, TV_RESET_RECEIVED, TV_REASON_UNKNOWN, typed),
+HOOK(receive_reset, "tcp_receive_reset", on_reset(sk, NULL, TV_RESET_RECEIVED, TV_REASON_UNKNOWN, typed),
      struct sock *sk)
 /* sk_error_report() and its tracepoint came after 5.10 (5.10 has neither) */
 HOOK(error, "inet_sk_error_report", on_error(sk, typed), struct sock *sk)

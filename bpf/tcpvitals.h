@@ -30,6 +30,8 @@ enum tv_rec_type {
 	TV_REC_TLS_HELLO = 10,
 	TV_REC_CONN = 11, /* a connection's history, before its first live record */
 	TV_REC_ERROR = 12, /* the kernel reported an error on the socket (sk_err) */
+	TV_REC_WINDOW = 13, /* a zero window began or ended */
+	TV_REC_TLS_ALERT = 14, /* a TLS alert record in the stream */
 	TV_REC_TYPE_MAX, /* first unused number */
 };
 
@@ -65,6 +67,11 @@ enum tv_reset_side {
 };
 
 #define TV_REASON_UNKNOWN 0xffffffffu
+
+/* tv_rec_reset.flags */
+#define TV_RESET_NOSOCK 0x1 /* no socket left: attributed by its addresses to a connection that
+			     * had a reset or an error within TV_LATE_WINDOW_NS before */
+#define TV_LATE_WINDOW_NS 5000000000ULL
 
 /* --raddr in the kernel: an LPM trie keyed by family and address, so that an
  * IPv4 prefix never matches an IPv6 (or IPv4-mapped) address, as in userspace.
@@ -196,8 +203,9 @@ struct tv_rec_reset {
 	struct tv_conn conn;
 	__u32 reason; /* enum sk_rst_reason value, TV_REASON_UNKNOWN if none */
 	__u8 side;    /* enum tv_reset_side */
-	__u8 state;   /* TCP state when it happened */
-	__u8 _pad[2];
+	__u8 state;   /* TCP state when it happened (TCP_CLOSE with TV_RESET_NOSOCK) */
+	__u8 flags;   /* TV_RESET_* */
+	__u8 _pad;
 };
 _Static_assert(sizeof(struct tv_rec_reset) == 96, "tv_rec_reset size");
 
@@ -232,10 +240,19 @@ struct tv_rec_close {
 	__u8 closer;     /* enum tv_closer */
 	__u8 announced;  /* a TV_REC_CONN went out: the collector has the history already */
 	__u8 error;      /* sk_err when it entered CLOSE (or at the destroy): an errno, 0: none */
-	__u8 _pad[4];
+	__u8 zw_closed;  /* TV_ZW_* of the windows still closed at the close */
+	__u8 _pad[3];
+	/* zero windows (struct tv_rec_window): episodes, and their time closed,
+	 * an episode still open counted until the close */
+	__u32 zw_peer;
+	__u32 zw_local;
+	__u64 zw_peer_ns;
+	__u64 zw_local_ns;
+	__u32 zw_probes; /* persist probes this side sent into the peer's zero window */
+	__u32 _pad2;
 	struct tv_history hist;
 };
-_Static_assert(sizeof(struct tv_rec_close) == 168 + sizeof(struct tv_history), "tv_rec_close size");
+_Static_assert(sizeof(struct tv_rec_close) == 200 + sizeof(struct tv_history), "tv_rec_close size");
 
 /* The kernel reported an error on the socket (sock:inet_sk_error_report):
  * what a later SO_ERROR or failing call would return, kept because reading
@@ -248,6 +265,45 @@ struct tv_rec_error {
 	__u8 _pad[3];
 };
 _Static_assert(sizeof(struct tv_rec_error) == 96, "tv_rec_error size");
+
+/* A window reached zero (open 0), or reopened (open 1). The peer's: the
+ * window field of a segment it sent. This host's: the last window it
+ * advertised (tcp_sock.rcv_wnd), as the next segment to arrive finds it. */
+enum tv_window_side {
+	TV_WINDOW_PEER = 0,
+	TV_WINDOW_LOCAL = 1,
+};
+#define TV_ZW_PEER (1 << TV_WINDOW_PEER)
+#define TV_ZW_LOCAL (1 << TV_WINDOW_LOCAL)
+
+struct tv_rec_window {
+	struct tv_hdr hdr; /* ts: when it closed, or when it reopened */
+	struct tv_conn conn;
+	__u8 side;      /* enum tv_window_side */
+	__u8 open;      /* 0: closed, 1: reopened */
+	__u16 _pad;
+	__u32 probes;   /* reopened, peer: persist probes this side sent while it was closed */
+	__u64 since_ns; /* reopened: when it closed */
+	__u32 window;   /* reopened: the window now, bytes */
+	__u32 _pad2;
+};
+_Static_assert(sizeof(struct tv_rec_window) == 112, "tv_rec_window size");
+
+/* TLS alert levels (RFC 8446 6) */
+#define TV_TLS_WARNING 1
+#define TV_TLS_FATAL 2
+
+struct tv_rec_tls_alert {
+	struct tv_hdr hdr;
+	struct tv_conn conn;
+	__u8 side;        /* enum tv_reset_side: TV_RESET_SENT by this host, or received */
+	__u8 encrypted;   /* 1: only the record type is readable */
+	__u8 level;       /* plaintext: TV_TLS_WARNING or TV_TLS_FATAL */
+	__u8 description; /* plaintext: the alert (RFC 8446 6) */
+	__u16 version;    /* the record's version field, e.g. 0x0303 */
+	__u16 length;     /* the record's length field */
+};
+_Static_assert(sizeof(struct tv_rec_tls_alert) == 96, "tv_rec_tls_alert size");
 
 /* The first bytes a client wrote on a new connection to a TLS port: enough
  * to reach the server_name extension behind a large key share. */

@@ -371,6 +371,10 @@ static bool is_anomaly(const union tv_record *r)
 		return true;
 	case TV_REC_OPEN:
 		return r->open.syn_retrans > 0;
+	case TV_REC_WINDOW:
+		return !r->window.open;
+	case TV_REC_TLS_ALERT: /* a close_notify, encrypted or not, is how TLS ends */
+		return !r->alert.encrypted && r->alert.description != 0;
 	default:
 		return false;
 	}
@@ -473,6 +477,44 @@ static void facts_drop(struct conn_facts *f, uint32_t reason, uint32_t count)
 	}
 }
 
+static void facts_window(struct conn_facts *f, const struct tv_rec_window *w, uint64_t ts)
+{
+	struct zero_windows *z;
+
+	if (w->side > TV_WINDOW_LOCAL)
+		return;
+	z = &f->zw[w->side];
+	if (!w->open) {
+		z->n++;
+		z->since_ns = ts;
+		return;
+	}
+	if (!z->since_ns) /* short: only its reopening was written */
+		z->n++;
+	if (ts > w->since_ns) {
+		z->closed_ns += ts - w->since_ns;
+		if (ts - w->since_ns > z->longest_ns)
+			z->longest_ns = ts - w->since_ns;
+	}
+	z->probes += w->probes;
+	z->since_ns = 0;
+}
+
+static void facts_alert(struct conn_facts *f, const struct tv_rec_tls_alert *a, uint64_t ts)
+{
+	uint8_t side = a->side == TV_RESET_SENT ? 0 : 1;
+
+	f->alerts[side]++;
+	f->alerts_encrypted[side] += a->encrypted;
+	f->last_alert_ns[side] = ts;
+	if (!a->encrypted && a->description != 0 && !f->has_alert) {
+		f->has_alert = true;
+		f->alert_side = side;
+		f->alert_level = a->level;
+		f->alert_description = a->description;
+	}
+}
+
 /* What a record tells about how the connection fared. */
 static void facts_update(struct conn_facts *f, const union tv_record *r)
 {
@@ -517,6 +559,12 @@ static void facts_update(struct conn_facts *f, const union tv_record *r)
 	case TV_REC_ERROR:
 		f->error = r->error.error;
 		break;
+	case TV_REC_WINDOW:
+		facts_window(f, &r->window, r->hdr.ts_ns);
+		break;
+	case TV_REC_TLS_ALERT:
+		facts_alert(f, &r->alert, r->hdr.ts_ns);
+		break;
 	}
 }
 
@@ -548,7 +596,8 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 		if (r->close.hist.start_ns && r->close.hist.start_ns < c->first_ts_ns)
 			c->first_ts_ns = r->close.hist.start_ns; /* the timeline starts at connect or accept */
 		dlink_remove(&c->hello);
-		hold_until(col, c, ts + TV_HOLD_NS);
+		hold_until(col, c, ts + (r->close.resets_sent || r->close.resets_received || r->close.error
+					       ? TV_LATE_HOLD_NS : TV_HOLD_NS));
 		break;
 	case TV_REC_RESET:
 		if (r->reset.side == TV_RESET_SENT && r->reset.state == TCP_CLOSE && c->suspect) {
@@ -559,7 +608,8 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 			if (c->facts.resets_received) /* not the peer's after all */
 				c->facts.resets_received--;
 		}
-		if (c->phase == CONN_CLOSED) {
+		/* a reset without a socket is never in the kernel's close */
+		if (c->phase == CONN_CLOSED || (r->reset.flags & TV_RESET_NOSOCK)) {
 			if (r->reset.side == TV_RESET_SENT)
 				c->add_resets_sent++;
 			else

@@ -21,6 +21,7 @@
 #include "tls_track.h"
 
 #define TV_HOLD_NS 200000000ULL      /* a closed connection waits this long for late records */
+#define TV_LATE_HOLD_NS 1000000000ULL /* one that had a reset or an error: resets without a socket may follow */
 #define TV_HELLO_WAIT_NS 1000000000ULL /* a TLS connection that wrote nothing is checked after this */
 #define TV_SELF_ENDS 64              /* the checker's own connections remembered, to skip their far end */
 

@@ -227,6 +227,8 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	skel->rodata->accept_owner = arity[hook_index("sys_exit_accept4")] >= 0 ||
 				     arity[hook_index("sys_exit_accept")] >= 0;
 	skel->rodata->burst_timer = ex->burst_timer;
+	/* the variant with the reason (6.10) is the one that also fires without a socket */
+	skel->rodata->reset_nosock_traced = arity[hook_index("tcp_send_reset")] >= 3;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)cfg->ringbuf_size);
 	skel->rodata->ringbuf_size = cfg->ringbuf_size;
 	if (!at->hash_storage) {

@@ -10,6 +10,9 @@ const char *tcp_state_name(unsigned int state);
 const char *retrans_kind_name(unsigned int kind);
 /* An errno as its symbol ("ECONNREFUSED"); "E<number>" for one libc cannot name. */
 const char *errno_name(int err);
+/* A TLS alert description (RFC 8446 6, and the older ones of RFC 5246 7.2):
+ * "bad_certificate"; NULL for a number no RFC assigns. */
+const char *tls_alert_name(unsigned int description);
 
 struct reason_names;
 /* Loads enum skb_drop_reason and enum sk_rst_reason from BTF (NULL btf: the

@@ -203,6 +203,32 @@ static void write_record(struct output *o, const struct tv_conn *id, const union
 					     ? "unknown"
 					     : reset_reason_name(o->names, r->reset.reason));
 		jw_lit(&w, "state", tcp_state_name(r->reset.state));
+		jw_bool(&w, "no_socket", r->reset.flags & TV_RESET_NOSOCK);
+		break;
+	case TV_REC_WINDOW:
+		jw_lit(&w, "side", r->window.side == TV_WINDOW_PEER ? "peer" : "local");
+		jw_bool(&w, "reopened", r->window.open);
+		if (r->window.open) {
+			jw_u64(&w, "closed_us", h->ts_ns > r->window.since_ns ? (h->ts_ns - r->window.since_ns) / 1000 : 0);
+			jw_u64(&w, "window", r->window.window);
+			if (r->window.side == TV_WINDOW_PEER)
+				jw_u64(&w, "probes", r->window.probes);
+		}
+		break;
+	case TV_REC_TLS_ALERT:
+		jw_lit(&w, "side", r->alert.side == TV_RESET_SENT ? "sent" : "received");
+		jw_bool(&w, "encrypted", r->alert.encrypted);
+		if (r->alert.encrypted) {
+			jw_null(&w, "level");
+			jw_null(&w, "description");
+		} else {
+			jw_lit(&w, "level", r->alert.level == TV_TLS_FATAL ? "fatal"
+					   : r->alert.level == TV_TLS_WARNING ? "warning" : "unknown");
+			jw_str(&w, "description", tls_alert_name(r->alert.description));
+		}
+		jw_u64(&w, "code", r->alert.description);
+		jw_u64(&w, "record_version", r->alert.version);
+		jw_u64(&w, "length", r->alert.length);
 		break;
 	case TV_REC_DROP:
 		jw_lit(&w, "reason", r->drop.reason == TV_REASON_UNKNOWN
@@ -327,6 +353,43 @@ static void write_still_open(struct output *o, struct jw *w, const struct conn_r
 	jw_u64(w, "drops", conn_facts_drops(f));
 }
 
+/* Zero windows, resets after the close and TLS alerts: each an object by side. */
+static void write_signals(struct jw *w, const struct conn_end *e)
+{
+	const struct conn_facts *f = &e->facts;
+	const struct tv_rec_close *cl = &e->close;
+	uint64_t now = e->end_ns;
+	const struct zero_windows *p = &f->zw[TV_WINDOW_PEER], *l = &f->zw[TV_WINDOW_LOCAL];
+
+	jw_open(w, "zero_windows", '{');
+	if (e->closed) {
+		jw_u64(w, "peer", cl->zw_peer);
+		jw_u64(w, "peer_ms", cl->zw_peer_ns / 1000000);
+		jw_u64(w, "probes", cl->zw_probes);
+		jw_u64(w, "local", cl->zw_local);
+		jw_u64(w, "local_ms", cl->zw_local_ns / 1000000);
+		jw_bool(w, "peer_closed", cl->zw_closed & TV_ZW_PEER);
+		jw_bool(w, "local_closed", cl->zw_closed & TV_ZW_LOCAL);
+	} else {
+		jw_u64(w, "peer", p->n);
+		jw_u64(w, "peer_ms", (p->closed_ns + (p->since_ns && now > p->since_ns ? now - p->since_ns : 0)) / 1000000);
+		jw_u64(w, "probes", p->probes);
+		jw_u64(w, "local", l->n);
+		jw_u64(w, "local_ms", (l->closed_ns + (l->since_ns && now > l->since_ns ? now - l->since_ns : 0)) / 1000000);
+		jw_bool(w, "peer_closed", p->since_ns);
+		jw_bool(w, "local_closed", l->since_ns);
+	}
+	jw_close(w, '}');
+	jw_open(w, "late_resets", '{');
+	jw_u64(w, "sent", f->late_resets_sent);
+	jw_u64(w, "received", f->late_resets_received);
+	jw_close(w, '}');
+	jw_open(w, "tls_alerts", '{');
+	jw_u64(w, "sent", f->alerts[0]);
+	jw_u64(w, "received", f->alerts[1]);
+	jw_close(w, '}');
+}
+
 /* The close record, from the kernel's counters with late records joined;
  * for a connection still open, what is known so far. */
 static void json_conn_end(struct output *o, const struct conn_ref *c, const struct conn_end *e)
@@ -363,6 +426,7 @@ static void json_conn_end(struct output *o, const struct conn_ref *c, const stru
 		jw_u64(&w, "rttvar_us", cl->rttvar_us);
 		write_history(o, &w, &cl->hist);
 	}
+	write_signals(&w, e);
 	if (e->error)
 		jw_lit(&w, "error", errno_name(e->error));
 	else

@@ -190,11 +190,40 @@ static void print_event(struct output *o, const struct conn_ref *c, const union 
 		fprintf(o->f, "duplicate ACKs: %u for ack %u\n", h->count, r->segment.seq);
 		break;
 	case TV_REC_RESET:
-		fprintf(o->f, "reset %s in %s", r->reset.side == TV_RESET_SENT ? "sent" : "received",
-			tcp_state_name(r->reset.state));
+		if (r->reset.flags & TV_RESET_NOSOCK)
+			fprintf(o->f, "reset %s after the close, %s", r->reset.side == TV_RESET_SENT ? "sent" : "received",
+				r->reset.side == TV_RESET_SENT ? "answering a segment for the connection"
+							       : "for a segment the connection had sent");
+		else
+			fprintf(o->f, "reset %s in %s", r->reset.side == TV_RESET_SENT ? "sent" : "received",
+				tcp_state_name(r->reset.state));
 		if (r->reset.reason != TV_REASON_UNKNOWN)
 			fprintf(o->f, " (reason %s)", reset_reason_name(o->names, r->reset.reason));
 		fputc('\n', o->f);
+		break;
+	case TV_REC_WINDOW:
+		if (!r->window.open)
+			fprintf(o->f, "%s\n", r->window.side == TV_WINDOW_PEER ? "zero window from the peer"
+										: "zero window advertised by this host");
+		else
+		{
+			fprintf(o->f, "%s window reopened to %u bytes after %.3f ms",
+				r->window.side == TV_WINDOW_PEER ? "the peer's" : "this host's", r->window.window,
+				h->ts_ns > r->window.since_ns ? (h->ts_ns - r->window.since_ns) / 1e6 : 0);
+			if (r->window.probes)
+				fprintf(o->f, ", %u persist probe%s", r->window.probes, r->window.probes == 1 ? "" : "s");
+			fputc('\n', o->f);
+		}
+		break;
+	case TV_REC_TLS_ALERT:
+		fprintf(o->f, "TLS alert %s: ", r->alert.side == TV_RESET_SENT ? "sent" : "received");
+		if (r->alert.encrypted)
+			fprintf(o->f, "encrypted (%u bytes; its level and description are not readable)\n",
+				r->alert.length);
+		else
+			fprintf(o->f, "%s %s (%u)\n", r->alert.level == TV_TLS_FATAL ? "fatal" : "warning",
+				tls_alert_name(r->alert.description) ? tls_alert_name(r->alert.description) : "unknown",
+				r->alert.description);
 		break;
 	case TV_REC_ERROR:
 		fprintf(o->f, "error %s (%s) in %s\n", errno_name(r->error.error), strerror(r->error.error),
@@ -234,6 +263,20 @@ static void print_counters(struct output *o, const struct tv_rec_close *cl)
 		"", sent, rcvd, cl->retrans_segs, rtx, cl->rto, cl->ofo_segs, cl->dup_segs, cl->dupacks,
 		cl->dsack, cl->resets_sent, cl->resets_received, cl->drops, cl->srtt_us / 1e3,
 		cl->rttvar_us / 1e3);
+}
+
+/* Zero windows and resets after the close, where there were any. */
+static void print_signals(struct output *o, const struct conn_end *e)
+{
+	const struct tv_rec_close *cl = &e->close;
+	const struct conn_facts *f = &e->facts;
+
+	if (cl->zw_peer || cl->zw_local)
+		fprintf(o->f, "  %15s  zero windows: the peer's %u (%.3f ms, %u persist probes), this host's %u (%.3f ms)\n",
+			"", cl->zw_peer, cl->zw_peer_ns / 1e6, cl->zw_probes, cl->zw_local, cl->zw_local_ns / 1e6);
+	if (f->late_resets_sent || f->late_resets_received)
+		fprintf(o->f, "  %15s  resets after the close: %u sent, %u received\n", "", f->late_resets_sent,
+			f->late_resets_received);
 }
 
 /* A connection still open: what the kernel's socket table says of it now. */
@@ -422,6 +465,7 @@ static void text_conn_end(struct output *o, const struct conn_ref *c, const stru
 			for (; i < b.n; i++)
 				print_event(o, c, &ev[i]);
 			print_counters(o, &e->close);
+			print_signals(o, e);
 		} else if (e->has_snapshot) {
 			print_snapshot(o, &e->snapshot);
 		}

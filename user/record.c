@@ -17,6 +17,8 @@ static size_t record_size(uint16_t type)
 	case TV_REC_TLS_HELLO: return sizeof(struct tv_rec_tls_hello);
 	case TV_REC_CONN: return sizeof(struct tv_rec_conn);
 	case TV_REC_ERROR: return sizeof(struct tv_rec_error);
+	case TV_REC_WINDOW: return sizeof(struct tv_rec_window);
+	case TV_REC_TLS_ALERT: return sizeof(struct tv_rec_tls_alert);
 	default: return 0;
 	}
 }
@@ -36,6 +38,8 @@ const char *record_type_name(uint16_t type)
 	case TV_REC_TLS_HELLO: return "tls_hello";
 	case TV_REC_CONN: return "conn";
 	case TV_REC_ERROR: return "error";
+	case TV_REC_WINDOW: return "zero_window";
+	case TV_REC_TLS_ALERT: return "tls_alert";
 	default: return "unknown";
 	}
 }

@@ -20,6 +20,8 @@ union tv_record {
 	struct tv_rec_close close;
 	struct tv_rec_conn announce; /* a connection's history before its first live record */
 	struct tv_rec_error error;
+	struct tv_rec_window window;
+	struct tv_rec_tls_alert alert;
 };
 
 enum tv_decode_result {

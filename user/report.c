@@ -60,6 +60,9 @@ const char *verdict_name(enum tv_verdict v)
 	case TV_V_RTO_STALL: return "rto_stall";
 	case TV_V_LOSS: return "loss";
 	case TV_V_REORDERING: return "reordering";
+	case TV_V_ZERO_WINDOW: return "zero_window";
+	case TV_V_RECEIVER_STALL: return "receiver_stall";
+	case TV_V_TLS_ALERT: return "tls_alert";
 	case TV_V_PEER_ABORT_MID_TRANSFER: return "peer_abort_mid_transfer";
 	case TV_V_PEER_RESET: return "peer_reset";
 	case TV_V_LOCAL_RESET: return "local_reset";

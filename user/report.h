@@ -138,6 +138,19 @@ struct conn_facts {
 	} drops[TV_FACT_DROPS];
 	uint32_t ndrops;       /* entries in drops */
 	uint32_t drops_other;  /* drops of further reasons */
+	/* zero windows by enum tv_window_side, as their records tell them */
+	struct zero_windows {
+		uint32_t n;          /* times it closed */
+		uint64_t closed_ns;  /* time closed, of the episodes that ended */
+		uint64_t longest_ns; /* the longest that ended */
+		uint64_t since_ns;   /* closed now, since then; 0: open */
+		uint32_t probes;     /* peer: persist probes sent into it */
+	} zw[2];
+	/* TLS alerts by enum tv_reset_side (sent 0, received 1) */
+	uint32_t alerts[2], alerts_encrypted[2];
+	bool has_alert;          /* the first plaintext alert that is not close_notify: */
+	uint8_t alert_side, alert_level, alert_description;
+	uint64_t last_alert_ns[2]; /* the latest alert each way */
 };
 
 /* ---- verdicts: why a connection went wrong ---- */
@@ -153,6 +166,9 @@ enum tv_verdict {
 	TV_V_RTO_STALL,
 	TV_V_LOSS,
 	TV_V_REORDERING,
+	TV_V_ZERO_WINDOW,
+	TV_V_RECEIVER_STALL,
+	TV_V_TLS_ALERT,
 	TV_V_PEER_ABORT_MID_TRANSFER,
 	TV_V_PEER_RESET,
 	TV_V_LOCAL_RESET,

@@ -41,6 +41,12 @@ struct view {
 	uint64_t unacked;     /* data bytes sent and not acknowledged at the end */
 	uint64_t bytes_sent, bytes_received;
 	int error;            /* the errno it ended with, or the last one reported */
+	struct {
+		uint32_t n;          /* times it closed */
+		uint64_t closed_ns;  /* in all, an episode still open counted until the end */
+		bool still_closed;   /* at the close, or when tracing stopped */
+		uint32_t probes;     /* peer: persist probes sent */
+	} zw[2];              /* by enum tv_window_side */
 };
 
 /* Segments in so many bytes, at the MSS of an Ethernet path with timestamps:
@@ -112,6 +118,27 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 	}
 	if (!e->closed && e->end_ns > ref->first_ts_ns)
 		x->duration_ns = e->end_ns - ref->first_ts_ns;
+	for (int s = TV_WINDOW_PEER; s <= TV_WINDOW_LOCAL; s++) {
+		const struct zero_windows *z = &f->zw[s];
+
+		x->zw[s].n = z->n;
+		x->zw[s].probes = z->probes;
+		x->zw[s].still_closed = z->since_ns != 0;
+		x->zw[s].closed_ns = z->closed_ns;
+		if (z->since_ns && e->end_ns > z->since_ns)
+			x->zw[s].closed_ns += e->end_ns - z->since_ns;
+	}
+	if (e->closed) { /* the kernel's count: records may have been lost */
+		const struct tv_rec_close *cl = &e->close;
+
+		x->zw[TV_WINDOW_PEER].n = cl->zw_peer;
+		x->zw[TV_WINDOW_PEER].closed_ns = cl->zw_peer_ns;
+		x->zw[TV_WINDOW_PEER].probes = cl->zw_probes;
+		x->zw[TV_WINDOW_PEER].still_closed = cl->zw_closed & TV_ZW_PEER;
+		x->zw[TV_WINDOW_LOCAL].n = cl->zw_local;
+		x->zw[TV_WINDOW_LOCAL].closed_ns = cl->zw_local_ns;
+		x->zw[TV_WINDOW_LOCAL].still_closed = cl->zw_closed & TV_ZW_LOCAL;
+	}
 }
 
 /* ---- evidence ---- */
@@ -374,6 +401,106 @@ static void judge_ends(struct verdicts *v, const struct view *x, const struct co
 		    strerror(x->error));
 }
 
+/*
+ * Zero windows. A window closed for less than TCP's minimum retransmission
+ * timeout (200 ms) is flow control at work: the sender never had to probe.
+ * Longer, or still closed at the end, the receiving application is what
+ * holds the connection up. This host's side also shows in drops for a full
+ * receive buffer, which the peer's data met.
+ */
+#define ZW_STALL_NS 200000000ULL
+
+static bool drop_is_full_receiver(const char *reason)
+{
+	return !strcmp(reason, "tcp_zerowindow") || !strcmp(reason, "socket_rcvbuff") ||
+	       !strcmp(reason, "socket_backlog") || !strcmp(reason, "proto_mem");
+}
+
+static const char *drop_name(const struct verdict_opts *o, uint32_t reason)
+{
+	return reason == TV_REASON_UNKNOWN || !o->names ? "unknown" : drop_reason_name(o->names, reason);
+}
+
+static void judge_windows(struct verdicts *v, const struct view *x, const struct conn_facts *f,
+			  const struct verdict_opts *o)
+{
+	uint32_t full = 0;
+	char d[32], list[120] = "";
+	size_t n = 0;
+
+	for (int s = TV_WINDOW_PEER; s <= TV_WINDOW_LOCAL; s++) {
+		enum tv_verdict k = s == TV_WINDOW_PEER ? TV_V_ZERO_WINDOW : TV_V_RECEIVER_STALL;
+		uint64_t longest = f->zw[s].longest_ns;
+
+		if (!x->zw[s].n || (x->zw[s].closed_ns < ZW_STALL_NS && !x->zw[s].still_closed))
+			continue;
+		if (x->zw[s].still_closed && f->zw[s].since_ns && x->duration_ns)
+			longest = 0; /* the open one may be the longest: say only the total */
+		say(v, k, "%s %u time%s, %s in all", s == TV_WINDOW_PEER ? "the peer's receive window was zero"
+									 : "this host advertised a zero window",
+		    x->zw[s].n, plural(x->zw[s].n), dur(x->zw[s].closed_ns, d, sizeof(d)));
+		if (x->zw[s].n > 1 && longest)
+			add(v, k, " (the longest %s)", dur(longest, d, sizeof(d)));
+		if (x->zw[s].still_closed)
+			add(v, k, ", still zero %s", x->closed ? "at the close" : "when tracing stopped");
+		if (s == TV_WINDOW_PEER && x->zw[s].probes)
+			add(v, k, "; this side sent %u persist probe%s", x->zw[s].probes, plural(x->zw[s].probes));
+		add(v, k, s == TV_WINDOW_PEER ? ": the peer's application did not read what this side sent"
+					      : ": the application on this host did not read what arrived");
+	}
+	for (uint32_t i = 0; i < f->ndrops; i++) {
+		const char *name = drop_name(o, f->drops[i].reason);
+
+		if (!drop_is_full_receiver(name))
+			continue;
+		full += f->drops[i].count;
+		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s %u", n ? ", " : "",
+				      name, f->drops[i].count);
+	}
+	if (!full)
+		return;
+	if (!has(v, TV_V_RECEIVER_STALL))
+		say(v, TV_V_RECEIVER_STALL, "the kernel dropped %u arriving segment%s for a full receive buffer (%s): "
+					    "the application on this host did not read fast enough", full, plural(full), list);
+	else
+		add(v, TV_V_RECEIVER_STALL, "; the kernel dropped %u arriving segment%s for a full receive buffer (%s)",
+		    full, plural(full), list);
+}
+
+/* Alerts whose description says a certificate was refused. */
+static bool alert_rejects_certificate(uint8_t d)
+{
+	return (d >= 42 && d <= 46) || d == 48 || d == 116;
+}
+
+/*
+ * TLS alerts: a plaintext fatal alert either way (in the handshake, or any
+ * alert before encryption); or an encrypted alert (TLS 1.2 and earlier) from
+ * the peer that then ended the connection while this side was still sending
+ * or had data unacknowledged: alone, an encrypted alert is most often the
+ * close_notify of an orderly end, and its level cannot be read.
+ */
+static void judge_alert(struct verdicts *v, const struct conn_facts *f)
+{
+	if (f->has_alert && f->alert_level == TV_TLS_FATAL) {
+		const char *name = tls_alert_name(f->alert_description);
+
+		say(v, TV_V_TLS_ALERT, "%s the fatal TLS alert %s (%u)", f->alert_side == 0 ? "this side sent" : "the peer sent",
+		    name ? name : "unknown", f->alert_description);
+		if (f->alert_side == 0 && alert_rejects_certificate(f->alert_description))
+			add(v, TV_V_TLS_ALERT, ": it rejected the peer's certificate");
+		else if (f->alert_side == 1 && alert_rejects_certificate(f->alert_description))
+			add(v, TV_V_TLS_ALERT, ": the peer rejected this side's certificate, or its lack of one");
+		return;
+	}
+	if (f->alerts_encrypted[1] && has(v, TV_V_PEER_ABORT_MID_TRANSFER))
+		say(v, TV_V_TLS_ALERT, "the peer sent an encrypted TLS alert (its level and description are not "
+				       "readable) and ended the connection while this side was still sending");
+	else if (f->alerts_encrypted[0] && f->resets_sent && f->last_alert_ns[0])
+		say(v, TV_V_TLS_ALERT, "this side sent an encrypted TLS alert (its level and description are not "
+				       "readable), then reset the connection");
+}
+
 bool verdict_drop_counts(const char *reason)
 {
 	static const char *const normal[] = {
@@ -384,6 +511,9 @@ bool verdict_drop_counts(const char *reason)
 		 * those that reach a socket the reset closed (the reset verdicts) */
 		"tcp_abort_on_data", "tcp_close",
 	};
+
+	if (drop_is_full_receiver(reason)) /* receiver_stall says so */
+		return false;
 
 	for (size_t i = 0; i < sizeof(normal) / sizeof(normal[0]); i++)
 		if (!strcmp(reason, normal[i]))
@@ -398,9 +528,7 @@ static void judge_drops(struct verdicts *v, const struct conn_facts *f, const st
 	size_t n = 0;
 
 	for (uint32_t i = 0; i < f->ndrops; i++) {
-		const char *name = f->drops[i].reason == TV_REASON_UNKNOWN || !o->names
-					   ? "unknown"
-					   : drop_reason_name(o->names, f->drops[i].reason);
+		const char *name = drop_name(o, f->drops[i].reason);
 
 		if (!verdict_drop_counts(name))
 			continue;
@@ -483,6 +611,8 @@ void verdict_judge(struct conn_end *e, const struct conn_ref *ref, bool saw_anom
 		judge_timeouts(v, &x, f);
 		judge_loss(v, &x, f);
 		judge_ends(v, &x, f, e, o);
+		judge_windows(v, &x, f, o);
+		judge_alert(v, f);
 	}
 	judge_drops(v, f, o);
 	judge_tls(v, &e->tls, o);

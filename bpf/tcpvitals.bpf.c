@@ -1434,6 +1434,13 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 
 #define IPPROTO_IPV6_HDR_NEXT 6 /* offset of the next header in an IPv6 header */
 
+static __always_inline struct late_conn *late_lookup(const struct late_key *k, __u64 now)
+{
+	struct late_conn *v = bpf_map_lookup_elem(&late_conns, k);
+
+	return v && now - v->ts <= TV_LATE_WINDOW_NS ? v : NULL;
+}
+
 /* The connection a segment without a socket was for: its destination is
  * this host's end. Reads the headers the stack already parsed. */
 static __always_inline struct late_conn *late_find(struct sk_buff *skb, __u8 *tcp_flags, __u64 now, bool typed)
@@ -1442,8 +1449,14 @@ static __always_inline struct late_conn *late_find(struct sk_buff *skb, __u8 *tc
 	__u16 nh = RD(typed, skb, network_header), th = RD(typed, skb, transport_header);
 	struct net_device *dev = RD(typed, skb, dev);
 	struct late_key k = {};
-	struct late_conn *v;
 	__u8 ip[40];
+
+	/* TCP reuses skb->dev's space on its way in: the route's device then */
+	if (!dev) {
+		struct dst_entry *dst = (struct dst_entry *)(RD(typed, skb, _skb_refdst) & ~1UL);
+
+		dev = BPF_CORE_READ(dst, dev);
+	}
 	__u16 ports[2];
 
 	if (!head || !dev || bpf_probe_read_kernel(ip, sizeof(ip), head + nh))
@@ -1467,10 +1480,7 @@ static __always_inline struct late_conn *late_find(struct sk_buff *skb, __u8 *tc
 	k.rport = bpf_ntohs(ports[0]);
 	k.lport = bpf_ntohs(ports[1]);
 	k.netns = netns_of_dev(dev, typed);
-	v = bpf_map_lookup_elem(&late_conns, &k);
-	if (!v || now - v->ts > TV_LATE_WINDOW_NS)
-		return NULL;
-	return v;
+	return late_lookup(&k, now);
 }
 
 static __always_inline void reset_record(const struct tv_conn *c, __u64 now, __u32 reason, __u8 side,
@@ -1507,11 +1517,41 @@ static __always_inline void late_segment(struct sk_buff *skb, bool answer, __u32
 	if (!v || (flags & TCPHDR_SYN))
 		return;
 	if (answer)
-		reset_record(&v->conn, now, reason, TV_RESET_SENT, TCP_CLOSE, TV_RESET_NOSOCK);
+		reset_record(&v->conn, now, reason, TV_RESET_SENT, TCP_CLOSE, TV_RESET_AFTER_CLOSE);
 	else if (flags & TCPHDR_RST)
-		reset_record(&v->conn, now, TV_REASON_UNKNOWN, TV_RESET_RECEIVED, TCP_CLOSE, TV_RESET_NOSOCK);
+		reset_record(&v->conn, now, TV_REASON_UNKNOWN, TV_RESET_RECEIVED, TCP_CLOSE, TV_RESET_AFTER_CLOSE);
 	else if (!reset_nosock_traced) /* tcp_v4_send_reset answers it, untraced here */
-		reset_record(&v->conn, now, TV_REASON_UNKNOWN, TV_RESET_SENT, TCP_CLOSE, TV_RESET_NOSOCK);
+		reset_record(&v->conn, now, TV_REASON_UNKNOWN, TV_RESET_SENT, TCP_CLOSE, TV_RESET_AFTER_CLOSE);
+}
+
+/*
+ * A reset from what is left of a closed connection: its TIME_WAIT socket
+ * (also the one an orphan in FIN_WAIT2 becomes) answering a segment. It
+ * carries the connection's cookie (inet_twsk_alloc copies it) when the
+ * cookie was made, which sk_storage mode always does; else the addresses
+ * find it, if it had a reset or an error before.
+ */
+static __always_inline void late_timewait(struct sock *sk, __u32 reason, bool typed)
+{
+	struct tv_conn c = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!netns_wanted(&sk->__sk_common, typed))
+		return;
+	conn_fill(&c, &sk->__sk_common, typed);
+	c.cookie = RD(typed, sk, __sk_common.skc_cookie.counter);
+	if (!c.cookie) {
+		struct late_key k = { .netns = c.netns, .lport = c.sport, .rport = c.dport };
+		struct late_conn *v;
+
+		addr_mapped(k.laddr, c.saddr, c.family);
+		addr_mapped(k.raddr, c.daddr, c.family);
+		v = late_lookup(&k, now);
+		if (!v)
+			return;
+		c = v->conn;
+	}
+	reset_record(&c, now, reason, TV_RESET_SENT, TCP_CLOSE, TV_RESET_AFTER_CLOSE);
 }
 
 static __always_inline int on_reset(struct sock *sk, struct sk_buff *skb, __u8 side, __u32 reason, bool typed)
@@ -1519,9 +1559,14 @@ static __always_inline int on_reset(struct sock *sk, struct sk_buff *skb, __u8 s
 	struct conn_state *st;
 	__u64 now;
 
-	if (!sk) {
-		if (skb && side == TV_RESET_SENT && reset_nosock_traced)
+	/* no socket for the segment (6.10 traces that), or only its listener */
+	if (!sk || (side == TV_RESET_SENT && sk_state(sk, typed) == TCP_LISTEN)) {
+		if (skb && side == TV_RESET_SENT && (sk || reset_nosock_traced))
 			late_segment(skb, true, reason, typed);
+		return 0;
+	}
+	if (side == TV_RESET_SENT && sk_state(sk, typed) == TCP_TIME_WAIT) {
+		late_timewait(sk, reason, typed);
 		return 0;
 	}
 	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)

@@ -69,8 +69,11 @@ enum tv_reset_side {
 #define TV_REASON_UNKNOWN 0xffffffffu
 
 /* tv_rec_reset.flags */
-#define TV_RESET_NOSOCK 0x1 /* no socket left: attributed by its addresses to a connection that
-			     * had a reset or an error within TV_LATE_WINDOW_NS before */
+/* after the connection's socket was gone: sent by its TIME_WAIT remainder
+ * (found by the cookie it inherits), or for a segment that found no socket
+ * (found by its addresses among connections that had a reset or an error
+ * within TV_LATE_WINDOW_NS before) */
+#define TV_RESET_AFTER_CLOSE 0x1
 #define TV_LATE_WINDOW_NS 5000000000ULL
 
 /* --raddr in the kernel: an LPM trie keyed by family and address, so that an
@@ -203,7 +206,7 @@ struct tv_rec_reset {
 	struct tv_conn conn;
 	__u32 reason; /* enum sk_rst_reason value, TV_REASON_UNKNOWN if none */
 	__u8 side;    /* enum tv_reset_side */
-	__u8 state;   /* TCP state when it happened (TCP_CLOSE with TV_RESET_NOSOCK) */
+	__u8 state;   /* TCP state when it happened (TCP_CLOSE with TV_RESET_AFTER_CLOSE) */
 	__u8 flags;   /* TV_RESET_* */
 	__u8 _pad;
 };

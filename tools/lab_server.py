@@ -10,7 +10,11 @@ prefork ADDR PORT N LOG: a parent listens and forks N workers that accept; each 
   trickle  send 1000 bytes every 50 ms for 3 s, then close
   stream   answer with an HTTP header for 200 kB, then send 2000 bytes every 10 ms
            (1 s in all), then close: a client that gives up early gets data after its close
+  bulk   send 4 MB, then wait for the client to close first
+  readclose  read up to 4096 bytes of a request, then close while the client may still send
 client ADDR PORT SECONDS: connect, send a line, stay connected SECONDS, close.
+slowread ADDR PORT SECONDS RCVBUF: connect with a receive buffer of RCVBUF bytes, send a
+  line, read nothing for SECONDS, then read everything until the server closes, and close.
 send ADDR PORT BYTES SECONDS: connect, send BYTES, stay connected and idle SECONDS, close.
 early ADDR PORT close|shutdown: send a request, read what has arrived, then close the
   socket (close) or shut down both directions and close 0.3 s later (shutdown), while the
@@ -48,6 +52,15 @@ def handle(mode, conn):
                 if not data:
                     break
                 got += len(data)
+            conn.close()
+            return
+        if mode == "bulk":
+            conn.sendall(b"z" * 4000000)
+            while conn.recv(65536):
+                pass
+            conn.close()
+            return
+        if mode == "readclose":
             conn.close()
             return
         if mode == "stream":
@@ -108,6 +121,23 @@ def prefork(addr, port, workers, logpath):
         os.waitpid(pid, 0)
 
 
+def slowread(addr, port, seconds, rcvbuf):
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect((addr, port))
+    s.sendall(b"hello\n")
+    time.sleep(seconds)
+    got = 0
+    while got < 4000000:
+        data = s.recv(65536)
+        if not data:
+            break
+        got += len(data)
+    s.close()
+    print(got)
+
+
 def send(addr, port, nbytes, seconds):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
@@ -145,5 +175,7 @@ if __name__ == "__main__":
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
     elif sys.argv[1] == "early":
         early(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "slowread":
+        slowread(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))
     else:
         client(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))

@@ -544,13 +544,13 @@ static void facts_update(struct conn_facts *f, const union tv_record *r)
 		if (r->reset.side == TV_RESET_RECEIVED) {
 			if (!f->resets_received++)
 				f->reset_received_state = r->reset.state;
-			f->late_resets_received += r->reset.state == TCP_CLOSE;
+			f->late_resets_received += !!(r->reset.flags & TV_RESET_AFTER_CLOSE);
 		} else {
 			if (!f->resets_sent++) {
 				f->reset_sent_reason = r->reset.reason;
 				f->reset_sent_state = r->reset.state;
 			}
-			f->late_resets_sent += r->reset.state == TCP_CLOSE;
+			f->late_resets_sent += !!(r->reset.flags & TV_RESET_AFTER_CLOSE);
 		}
 		break;
 	case TV_REC_DROP:
@@ -609,7 +609,7 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 				c->facts.resets_received--;
 		}
 		/* a reset without a socket is never in the kernel's close */
-		if (c->phase == CONN_CLOSED || (r->reset.flags & TV_RESET_NOSOCK)) {
+		if (c->phase == CONN_CLOSED || (r->reset.flags & TV_RESET_AFTER_CLOSE)) {
 			if (r->reset.side == TV_RESET_SENT)
 				c->add_resets_sent++;
 			else

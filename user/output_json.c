@@ -203,7 +203,7 @@ static void write_record(struct output *o, const struct tv_conn *id, const union
 					     ? "unknown"
 					     : reset_reason_name(o->names, r->reset.reason));
 		jw_lit(&w, "state", tcp_state_name(r->reset.state));
-		jw_bool(&w, "no_socket", r->reset.flags & TV_RESET_NOSOCK);
+		jw_bool(&w, "after_close", r->reset.flags & TV_RESET_AFTER_CLOSE);
 		break;
 	case TV_REC_WINDOW:
 		jw_lit(&w, "side", r->window.side == TV_WINDOW_PEER ? "peer" : "local");

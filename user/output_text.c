@@ -190,7 +190,7 @@ static void print_event(struct output *o, const struct conn_ref *c, const union 
 		fprintf(o->f, "duplicate ACKs: %u for ack %u\n", h->count, r->segment.seq);
 		break;
 	case TV_REC_RESET:
-		if (r->reset.flags & TV_RESET_NOSOCK)
+		if (r->reset.flags & TV_RESET_AFTER_CLOSE)
 			fprintf(o->f, "reset %s after the close, %s", r->reset.side == TV_RESET_SENT ? "sent" : "received",
 				r->reset.side == TV_RESET_SENT ? "answering a segment for the connection"
 							       : "for a segment the connection had sent");

@@ -378,7 +378,8 @@ static void judge_ends(struct verdicts *v, const struct view *x, const struct co
 		if (x->resets_received > 1)
 			add(v, TV_V_PEER_RESET, "; %u resets in all", x->resets_received);
 		if (f->late_resets_received)
-			add(v, TV_V_PEER_RESET, ", %u after the close", f->late_resets_received);
+			add(v, TV_V_PEER_RESET, "; the peer answered %u more segment%s with resets after this side's "
+						"socket was gone", f->late_resets_received, plural(f->late_resets_received));
 	}
 	if (x->resets_sent) {
 		const char *reason = f->resets_sent && f->reset_sent_reason != TV_REASON_UNKNOWN && o->names
@@ -394,7 +395,8 @@ static void judge_ends(struct verdicts *v, const struct view *x, const struct co
 		if (x->resets_sent > 1)
 			add(v, TV_V_LOCAL_RESET, "; %u resets in all", x->resets_sent);
 		if (f->late_resets_sent)
-			add(v, TV_V_LOCAL_RESET, ", %u answering segments after the close", f->late_resets_sent);
+			add(v, TV_V_LOCAL_RESET, "; this host answered %u more segment%s for it with resets after its "
+						 "socket was gone", f->late_resets_sent, plural(f->late_resets_sent));
 	}
 	if (x->established && is_unreachable(x->error))
 		say(v, TV_V_UNREACHABLE, "an ICMP error ended the connection: %s (%s)", errno_name(x->error),

@@ -292,11 +292,10 @@ static __always_inline __u32 netns_of(struct sock_common *skc, bool typed)
 	return RD(typed, net, ns.inum);
 }
 
-static __always_inline __u32 netns_of_dev(struct net_device *dev, bool typed)
+/* By probe read: dev may come from a route's pointer, which is no typed pointer. */
+static __always_inline __u32 netns_of_dev(struct net_device *dev)
 {
-	struct net *net = RD(typed, dev, nd_net.net);
-
-	return RD(typed, net, ns.inum);
+	return BPF_CORE_READ(dev, nd_net.net, ns.inum);
 }
 
 static __always_inline bool netns_wanted(struct sock_common *skc, bool typed)
@@ -1479,7 +1478,7 @@ static __always_inline struct late_conn *late_find(struct sk_buff *skb, __u8 *tc
 		return NULL;
 	k.rport = bpf_ntohs(ports[0]);
 	k.lport = bpf_ntohs(ports[1]);
-	k.netns = netns_of_dev(dev, typed);
+	k.netns = netns_of_dev(dev);
 	return late_lookup(&k, now);
 }
 

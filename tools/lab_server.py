@@ -13,6 +13,8 @@ prefork ADDR PORT N LOG: a parent listens and forks N workers that accept; each 
   bulk   send 4 MB, then wait for the client to close first
   readclose  read up to 4096 bytes of a request, then close while the client may still send
 client ADDR PORT SECONDS: connect, send a line, stay connected SECONDS, close.
+tlsupload CERT KEY ADDR PORT: a TLS 1.2 server that reads 64 kB of an upload, sends its
+  close_notify alert (encrypted) and closes with the rest unread: the kernel resets.
 slowread ADDR PORT SECONDS RCVBUF: connect with a receive buffer of RCVBUF bytes, send a
   line, read nothing for SECONDS, then read everything until the server closes, and close.
 send ADDR PORT BYTES SECONDS: connect, send BYTES, stay connected and idle SECONDS, close.
@@ -121,6 +123,36 @@ def prefork(addr, port, workers, logpath):
         os.waitpid(pid, 0)
 
 
+def tlsupload(cert, key, addr, port):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    srv = socket.socket(family, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(16)
+    while True:
+        raw, _ = srv.accept()
+        try:
+            conn = ctx.wrap_socket(raw, server_side=True)
+            got = 0
+            while got < 65536:
+                data = conn.recv(16384)
+                if not data:
+                    break
+                got += len(data)
+            conn.settimeout(0.2)
+            try:
+                conn.unwrap()  # sends close_notify; the peer never answers with its own
+            except (OSError, ssl.SSLError):
+                pass
+        except (OSError, ssl.SSLError):
+            pass
+        raw.close()
+
+
 def slowread(addr, port, seconds, rcvbuf):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
@@ -175,6 +207,8 @@ if __name__ == "__main__":
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
     elif sys.argv[1] == "early":
         early(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "tlsupload":
+        tlsupload(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif sys.argv[1] == "slowread":
         slowread(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))
     else:

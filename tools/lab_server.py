@@ -135,22 +135,23 @@ def tlsupload(cert, key, addr, port):
     srv.listen(16)
     while True:
         raw, _ = srv.accept()
+        conn = raw
         try:
-            conn = ctx.wrap_socket(raw, server_side=True)
+            conn = ctx.wrap_socket(raw, server_side=True)  # takes over raw's descriptor
             got = 0
             while got < 65536:
                 data = conn.recv(16384)
                 if not data:
                     break
                 got += len(data)
-            conn.settimeout(0.2)
+            conn.setblocking(False)
             try:
-                conn.unwrap()  # sends close_notify; the peer never answers with its own
+                conn.unwrap()  # sends close_notify, and does not wait for the peer's
             except (OSError, ssl.SSLError):
                 pass
         except (OSError, ssl.SSLError):
             pass
-        raw.close()
+        conn.close()
 
 
 def slowread(addr, port, seconds, rcvbuf):

@@ -272,7 +272,7 @@ static void test_late_records(void)
 	CHECK(count(CALL_EVENT, 21) == 1, "a received reset in FIN_WAIT2 is held back");
 	feed(&col, mk_reset(21, TV_RESET_SENT, TCP_CLOSE, t0 + 101));
 	feed(&col, mk_close(21, t0 + 5000, 1, 1)); /* the app closes later: the kernel counted both */
-	collector_tick(&col, t0 + 5000 + TV_HOLD_NS);
+	collector_tick(&col, t0 + 5000 + TV_LATE_HOLD_NS);
 	e = find(CALL_END, 21);
 	CHECK(count(CALL_EVENT, 21) == 2 && calls[1].rec.reset.side == TV_RESET_SENT,
 	      "own abort: the received reset is dropped, the sent one written");
@@ -286,7 +286,7 @@ static void test_late_records(void)
 	feed(&col, mk_reset(22, TV_RESET_RECEIVED, TCP_FIN_WAIT1, t0 + 200));
 	feed(&col, mk_close(22, t0 + 201, 0, 1));
 	feed(&col, mk_reset(22, TV_RESET_SENT, TCP_CLOSE, t0 + 202));
-	collector_tick(&col, t0 + 201 + TV_HOLD_NS);
+	collector_tick(&col, t0 + 201 + TV_LATE_HOLD_NS);
 	e = find(CALL_END, 22);
 	CHECK(e && e->end.close.resets_received == 0 && e->end.close.resets_sent == 1 &&
 		      e->end.closed_by == TV_CLOSED_RESET_SENT,
@@ -302,13 +302,31 @@ static void test_late_records(void)
 	st.state.new_state = TCP_CLOSE;
 	feed(&col, st);
 	feed(&col, mk_close(23, t0 + 302, 0, 1));
-	collector_tick(&col, t0 + 302 + TV_HOLD_NS);
+	collector_tick(&col, t0 + 302 + TV_LATE_HOLD_NS);
 	CHECK(count(CALL_EVENT, 23) == 3 && calls[1].type == TV_REC_RESET && calls[2].type == TV_REC_STATE &&
 		      calls[3].kind == CALL_END,
 	      "peer's reset: released in order when no reset of ours follows, then the close");
 	e = find(CALL_END, 23);
 	CHECK(e && e->end.close.resets_received == 1 && e->end.closed_by == TV_CLOSED_RESET_RECEIVED,
 	      "peer's reset: closed_by reset_received");
+
+	/* a reset's connection waits longer: resets from after its socket was gone may follow,
+	 * and those count on top of the kernel's close, even when they come before it */
+	reset_calls();
+	feed(&col, mk(TV_REC_STATE, 25, 5000, TV_OWNER_KNOWN, 10));
+	feed(&col, mk_reset(25, TV_RESET_RECEIVED, TCP_ESTABLISHED, t0 + 500));
+	union tv_record r = mk_reset(25, TV_RESET_RECEIVED, TCP_CLOSE, t0 + 501);
+	r.reset.flags = TV_RESET_AFTER_CLOSE;
+	feed(&col, r); /* the socket is unhashed, the application has not closed it yet */
+	feed(&col, mk_close(25, t0 + 600, 0, 1));
+	collector_tick(&col, t0 + 600 + TV_HOLD_NS);
+	CHECK(count(CALL_END, 25) == 0, "a close after a reset is not reported after the usual hold");
+	r.hdr.ts_ns = t0 + 700;
+	feed(&col, r);
+	collector_tick(&col, t0 + 600 + TV_LATE_HOLD_NS);
+	e = find(CALL_END, 25);
+	CHECK(e && e->end.close.resets_received == 3 && e->end.facts.late_resets_received == 2,
+	      "but after the longer one, with the resets after the close before and after its record joined");
 
 	/* an open connection's held reset goes out when its hold runs out */
 	reset_calls();
@@ -361,7 +379,7 @@ static void test_history(void)
 	r.close.hist.ntrans = 1; /* the same history: announced, so not replayed again */
 	r.close.hist.trans[0] = (struct tv_transition){ .ts_ns = t0, .old_state = TCP_CLOSE, .new_state = TCP_SYN_SENT };
 	feed(&col, r);
-	collector_tick(&col, t0 + 400 + TV_HOLD_NS);
+	collector_tick(&col, t0 + 400 + TV_LATE_HOLD_NS);
 	CHECK(ncalls == 3 && calls[0].type == TV_REC_STATE && calls[1].type == TV_REC_RESET &&
 		      calls[2].kind == CALL_END && calls[2].end.closed_by == TV_CLOSED_NEVER_ESTABLISHED &&
 		      calls[2].end.history_live,

@@ -136,5 +136,60 @@ int main(void)
 	CHECK(judge(&e, &ref) == 0, "in 20 days, warning from 14: healthy");
 	e.tls.result = TLS_RESULT_REFUSED;
 	CHECK(judge(&e, &ref) == 0, "a check that was refused says nothing about the certificate");
+
+	/* zero windows: the kernel's totals in the close decide, 200 ms the line */
+	clean(&e, &ref);
+	e.close.zw_peer = 40;
+	e.close.zw_peer_ns = 150000000ULL;
+	CHECK(judge(&e, &ref) == 0, "the peer's window closed 40 times for 150 ms in all: flow control, healthy");
+	e.close.zw_peer_ns = 250000000ULL;
+	e.close.zw_probes = 2;
+	CHECK(judge(&e, &ref) == BIT(TV_V_ZERO_WINDOW), "for 250 ms: zero_window");
+	CHECK_STR(e.verdicts.evidence[TV_V_ZERO_WINDOW],
+		  "the peer's receive window was zero 40 times, 250 ms in all; this side sent 2 persist probes: "
+		  "the peer's application did not read what this side sent", "zero_window: evidence");
+	e.close.zw_peer_ns = 1000000ULL;
+	e.close.zw_closed = TV_ZW_PEER;
+	CHECK(judge(&e, &ref) == BIT(TV_V_ZERO_WINDOW), "for 1 ms, but still closed at the close: zero_window");
+	clean(&e, &ref);
+	e.close.zw_local = 1;
+	e.close.zw_local_ns = 199000000ULL;
+	CHECK(judge(&e, &ref) == 0, "this host's window closed for 199 ms: healthy");
+	e.close.zw_local_ns = 1500000000ULL;
+	CHECK(judge(&e, &ref) == BIT(TV_V_RECEIVER_STALL), "for 1.5 s: receiver_stall");
+	CHECK(strstr(e.verdicts.evidence[TV_V_RECEIVER_STALL], "did not read what arrived") != NULL,
+	      "receiver_stall: evidence names the reader");
+	clean(&e, &ref);
+	e.closed = false;
+	e.end_ns = 3000000000ULL;
+	e.facts.zw[TV_WINDOW_PEER] = (struct zero_windows){ .n = 1, .since_ns = 2900000000ULL };
+	CHECK(judge(&e, &ref) == BIT(TV_V_ZERO_WINDOW), "still open, closed 100 ms before tracing stopped: zero_window");
+	CHECK(strstr(e.verdicts.evidence[TV_V_ZERO_WINDOW], "still zero when tracing stopped") != NULL,
+	      "and says so");
+
+	/* TLS alerts */
+	clean(&e, &ref);
+	e.facts.alerts[0] = 1;
+	e.facts.has_alert = true;
+	e.facts.alert_side = 0;
+	e.facts.alert_level = TV_TLS_FATAL;
+	e.facts.alert_description = 48;
+	CHECK(judge(&e, &ref) == BIT(TV_V_TLS_ALERT), "a fatal alert sent: tls_alert");
+	CHECK_STR(e.verdicts.evidence[TV_V_TLS_ALERT],
+		  "this side sent the fatal TLS alert unknown_ca (48): it rejected the peer's certificate",
+		  "tls_alert: the certificate rejected");
+	e.facts.alert_level = TV_TLS_WARNING;
+	e.facts.alert_description = 90;
+	CHECK(judge(&e, &ref) == 0, "a warning (user_canceled): healthy");
+	clean(&e, &ref);
+	e.facts.alerts[1] = e.facts.alerts_encrypted[1] = 1;
+	CHECK(judge(&e, &ref) == 0, "an encrypted alert from the peer at an orderly end: a close_notify, healthy");
+	e.close.bytes_acked = 1000001; /* 4 MB unacknowledged */
+	e.close.closer = TV_CLOSER_REMOTE;
+	e.close.resets_received = 1;
+	e.facts.resets_received = 1;
+	e.facts.reset_received_state = TCP_ESTABLISHED;
+	CHECK(judge(&e, &ref) == (BIT(TV_V_TLS_ALERT) | BIT(TV_V_PEER_ABORT_MID_TRANSFER) | BIT(TV_V_PEER_RESET)),
+	      "followed by the peer's abort mid-transfer: tls_alert too");
 	UNIT_EXIT();
 }

@@ -152,12 +152,22 @@ verdict() { # PORT SNI
 }
 check_eq "verdict: a valid chain is healthy" healthy \
 	"$(jqs "$out" -r '[.[]|select(.type=="close" and .rport==9441 and .tls.server_name=="media.example.test")][0].verdict|join(",")')"
-check_eq "verdict: expired leaf" tls_expired "$(verdict 9442 old.example.test)"
-check_eq "verdict: expired intermediate" tls_expired "$(verdict 9443 under.example.test)"
-check_eq "verdict: not yet valid" tls_not_yet_valid "$(verdict 9444 new.example.test)"
-check_eq "verdict: self-signed" tls_untrusted "$(verdict 9445 self.example.test)"
+check_eq "verdict: expired leaf" tls_alert,tls_expired "$(verdict 9442 old.example.test)"
+check_eq "verdict: expired intermediate" tls_alert,tls_expired "$(verdict 9443 under.example.test)"
+check_eq "verdict: not yet valid" tls_alert,tls_not_yet_valid "$(verdict 9444 new.example.test)"
+check_eq "verdict: self-signed" tls_alert,tls_untrusted "$(verdict 9445 self.example.test)"
 check_eq "verdict: wrong name" tls_hostname_mismatch "$(verdict 9446 wrong.example.test)"
-check_eq "verdict: a hostile server's handshake" tls_handshake_failed "$(verdict 9451 huge.example.test)"
+check_eq "verdict: a hostile server's handshake" tls_alert,tls_handshake_failed "$(verdict 9451 huge.example.test)"
+# curl refused each of those chains itself, with a plaintext alert that says why
+alert() { # PORT SNI: the alert the client sent, from its verdict's evidence
+	jqs "$out" -r --argjson p "$1" --arg n "$2" \
+		'[.[]|select(.type=="close" and .rport==$p and .tls.server_name==$n)][0].evidence.tls_alert' |
+		sed -n 's/^this side sent the fatal TLS alert \([a-z_]* ([0-9]*)\).*/\1/p'
+}
+check_eq "the client's own alert: expired leaf" "certificate_expired (45)" "$(alert 9442 old.example.test)"
+check_eq "the client's own alert: expired intermediate" "certificate_expired (45)" "$(alert 9443 under.example.test)"
+check_eq "the client's own alert: not yet valid" "bad_certificate (42)" "$(alert 9444 new.example.test)"
+check_eq "the client's own alert: self-signed" "unknown_ca (48)" "$(alert 9445 self.example.test)"
 check_eq "verdict: a silent server" tls_timeout \
 	"$(jqs "$out" -r '[.[]|select(.type=="close" and .rport==9447)][0].verdict|join(",")')"
 check_eq "verdict: expires in 30 days, --tls-warn-days 60" tls_expiring_soon "$(verdict 9452 soon.example.test)"

@@ -346,9 +346,29 @@ static __always_inline __u64 cookie_of(struct sock *sk, bool typed)
 	return cookie;
 }
 
+/* A port as an index the verifier can bound: the compiler, which knows a
+ * __u16 is below 65536, may load it as part of a wider word, and drop any
+ * mask that says so; older verifiers (6.1) then see an unbounded index. */
+static __always_inline __u32 port_index(__u16 port)
+{
+	__u32 i = port;
+
+	asm volatile("" : "+r"(i));
+	return i & 0xffff;
+}
+
 static __always_inline bool port_selected(__u16 port)
 {
-	return port_filter_bits[port >> 3] & (1 << (port & 7));
+	__u32 i = port_index(port);
+
+	return port_filter_bits[i >> 3] & (1 << (i & 7));
+}
+
+static __always_inline bool tls_port(__u16 port)
+{
+	__u32 i = port_index(port);
+
+	return tls_port_bits[i >> 3] & (1 << (i & 7));
 }
 
 static __always_inline bool raddr_selected(const struct tv_conn *c)
@@ -625,9 +645,7 @@ static __always_inline void conn_announce(struct conn_state *st)
  * collector checks its server even if it never writes a ClientHello. */
 static __always_inline bool live_from_start(const struct conn_state *st)
 {
-	__u16 port = st->conn.dport;
-
-	return tls_capture && st->conn.dir == TV_DIR_OUT && (tls_port_bits[port >> 3] & (1 << (port & 7)));
+	return tls_capture && st->conn.dir == TV_DIR_OUT && tls_port(st->conn.dport);
 }
 
 static __always_inline void burst_write(const struct burst *b, const struct tv_conn *c)
@@ -1229,11 +1247,6 @@ static __always_inline void local_window(struct sock *sk, struct tcp_sock *tp, b
 }
 
 /* ---- TLS alerts ---- */
-
-static __always_inline bool tls_port(__u16 port)
-{
-	return tls_port_bits[port >> 3] & (1 << (port & 7));
-}
 
 /*
  * TLS records: a 5-byte header (content type, version, length). An alert is
@@ -1840,9 +1853,14 @@ static __always_inline void sent_alert(struct conn_state *st, struct msghdr *msg
 	__u32 off = 0;
 	__u64 count;
 
+	__u32 n;
+
 	if (!write_buffer(msg, &base, &count) || count < TLS_HDR + 2 || count > TLS_ALERT_WRITE_MAX)
 		return;
-	if (bpf_probe_read_user(buf, count & (TLS_ALERT_WRITE_MAX * 2 - 1), base))
+	/* a bound the verifier sees (6.1's cannot follow the compiler's range checks) */
+	n = count;
+	asm volatile("" : "+r"(n));
+	if (bpf_probe_read_user(buf, n & (TLS_ALERT_WRITE_MAX * 2 - 1), base))
 		return;
 	for (int i = 0; i < TLS_RECORDS_SCANNED; i++) {
 		__u8 *h;

@@ -51,7 +51,7 @@ static const struct hook hooks[] = {
 	/* the owner of an accepted connection: the process that accepts it */
 	{ "sys_exit_accept4", HOOK_OPTIONAL, { { 0, "accept4_exit" } }, "syscalls" },
 	{ "sys_exit_accept", HOOK_OPTIONAL, { { 0, "accept_exit" } }, "syscalls" },
-	/* the ClientHello's server name, for --tls-check */
+	/* the ClientHello's server name, for --tls-check, and TLS alerts sent */
 	{ "tcp_sendmsg_locked", HOOK_OPTIONAL, { { 2, "sendmsg" } }, NULL },
 	{ "sched_process_fork", HOOK_PID_FILTER, { { 2, "fork" } }, NULL },
 	{ "sched_process_exit", HOOK_PID_FILTER, { { 1, "exit" } }, NULL },
@@ -307,8 +307,9 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 				    "this kernel has no tracepoint %s, which tcpvitals needs", hooks[i].tp);
 		}
 	}
-	/* the ClientHello where tcp_sendmsg_locked (6.x) is missing: fentry, 5.5 */
-	kf.fentry_sendmsg = !cfg->tls_off && arity[hook_index("tcp_sendmsg_locked")] < 0 &&
+	/* the ClientHello and the TLS alerts sent where tcp_sendmsg_locked (6.x) is
+	 * missing: fentry, 5.5 */
+	kf.fentry_sendmsg = arity[hook_index("tcp_sendmsg_locked")] < 0 &&
 			    btf__find_by_name_kind(btf, "tcp_sendmsg", BTF_KIND_FUNC) > 0;
 	btf__free(btf);
 

@@ -390,6 +390,13 @@ static __always_inline bool comm_selected(const struct tv_conn *c)
 	return true;
 }
 
+/* The selection by ports and addresses alone, for what has no owner to ask. */
+static __always_inline bool addrs_selected(const struct tv_conn *c)
+{
+	return (!filter_ports || port_selected(c->sport) || port_selected(c->dport)) &&
+	       (!filter_raddrs || raddr_selected(c));
+}
+
 /*
  * Decides the user's selection for a connection as soon as what it depends
  * on is known (the local port after connect() picks it, the owner at connect
@@ -1086,8 +1093,7 @@ static __always_inline int on_retransmit_synack(struct sock *sk, struct request_
 	conn_fill(&c, &req->__req_common, typed);
 	c.dir = TV_DIR_IN;
 	/* no socket, no owner yet: an owner filter cannot select it */
-	if (filter_pids || filter_comm[0] || (filter_ports && !port_selected(c.sport) && !port_selected(c.dport)) ||
-	    (filter_raddrs && !raddr_selected(&c)))
+	if (filter_pids || filter_comm[0] || !addrs_selected(&c))
 		return 0;
 	r = rec_reserve(sizeof(*r), TV_REC_RETRANSMIT, bpf_ktime_get_ns(), 1, &c);
 	if (!r)
@@ -1551,6 +1557,8 @@ static __always_inline void late_timewait(struct sock *sk, __u32 reason, bool ty
 	if (!netns_wanted(&sk->__sk_common, typed))
 		return;
 	conn_fill(&c, &sk->__sk_common, typed);
+	if (!addrs_selected(&c))
+		return;
 	c.cookie = RD(typed, sk, __sk_common.skc_cookie.counter);
 	if (!c.cookie) {
 		struct late_key k = { .netns = c.netns, .lport = c.sport, .rport = c.dport };

@@ -6,6 +6,8 @@ table. Sections (BENCH_ONLY=name,name to run some):
 
   hooks       every hook's run time per event over an empty program on the same
               tracepoint, and how often it fires, under each load (BPF statistics on)
+  rcvtls      the receive path under small messages, with and without the connection on a
+              TLS port
   rcvpath     the receive path: tcpvitals' program against one that only makes the same
               reads of the socket and segment (tools/bench/touch.bpf.c), under bulk
   throughput  loopback: iperf3 bulk, and small messages (64 bytes each way, request and
@@ -296,11 +298,11 @@ def section_hooks():
     return results
 
 
-def rcv_cost(middle):
-    """ns per run of the middle program on tcp_probe over an empty one after it, bulk load."""
+def rcv_cost(middle, load="bulk", args=("--json",)):
+    """ns per run of the middle program on tcp_probe over an empty one after it, under load."""
     first, _ = attach_empty()
     if middle == "tcpvitals":
-        tool = Tcpvitals("--json")
+        tool = Tcpvitals(*args)
         tool.start()
         stop = tool.stop
         name = "btf_rcv_segment"
@@ -311,7 +313,7 @@ def rcv_cost(middle):
     after, after_ids = attach_empty()
     try:
         before = progs()
-        LOADS["bulk"]()
+        LOADS[load]()
         now = progs()
         d = {}
         for pid, (n, rt, rc) in now.items():
@@ -344,6 +346,24 @@ def section_rcvpath():
            "rounds_touch": touch}
     log("rcvpath: over empty, tcpvitals %+.1f ns, the same reads alone %+.1f ns, the logic %+.1f ns (medians of %d)" % (
         res["tcpvitals"], res["touch"], res["logic"], ROUNDS))
+    return res
+
+
+def section_rcvtls():
+    """The receive path with small messages, the connection on a TLS port or not:
+    on a TLS port every small in-order segment is looked at as a possible alert."""
+    bpf_stats(True)
+    try:
+        plain, tls = [], []
+        for _ in range(ROUNDS):
+            plain.append(rcv_cost("tcpvitals", "small"))
+            tls.append(rcv_cost("tcpvitals", "small", ("--json", "--tls-port", str(CHURN_PORT))))
+    finally:
+        bpf_stats(False)
+    res = {"plain": statistics.median(plain), "tls": statistics.median(tls),
+           "rounds_plain": plain, "rounds_tls": tls}
+    log("rcvtls: small messages over empty, not a TLS port %+.1f ns, a TLS port %+.1f ns (medians of %d)" % (
+        res["plain"], res["tls"], ROUNDS))
     return res
 
 
@@ -455,7 +475,7 @@ def section_memory():
     return res
 
 
-SECTIONS = {"hooks": section_hooks, "rcvpath": section_rcvpath, "throughput": section_throughput,
+SECTIONS = {"hooks": section_hooks, "rcvpath": section_rcvpath, "rcvtls": section_rcvtls, "throughput": section_throughput,
             "churn": section_churn,
             "collector": section_collector, "memory": section_memory}
 

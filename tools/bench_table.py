@@ -58,6 +58,12 @@ def render(res):
                 "same reads of the socket and the segment and nothing else (`tools/bench/touch.bpf.c`) costs "
                 "%+.1f ns; what tcpvitals' own logic adds on top is **%+.1f ns**." % (
                     len(r["rounds_tcpvitals"]), r["tcpvitals"], r["touch"], r["logic"]), ""]
+    if "rcvtls" in res:
+        r = res["rcvtls"]
+        out += ["**The receive path with TLS connections present** (small messages, medians of %d "
+                "interleaved rounds): over an empty program, **%+.1f ns** per segment when the connection "
+                "is not on a TLS port, **%+.1f ns** when it is (`--tls-port`: every small in-order segment "
+                "is then looked at as a possible TLS alert)." % (len(r["rounds_plain"]), r["plain"], r["tls"]), ""]
     if "throughput" in res:
         t = res["throughput"]
         tools = list(t["small"].keys())

@@ -8,6 +8,8 @@ table. Sections (BENCH_ONLY=name,name to run some):
               tracepoint, and how often it fires, under each load (BPF statistics on)
   rcvtls      the receive path under small messages, with and without the connection on a
               TLS port
+  rcvdelta    only with BENCH_BEFORE=another/build/tcpvitals: the receive path of that
+              build against this one, interleaved, bulk and small messages
   rcvpath     the receive path: tcpvitals' program against one that only makes the same
               reads of the socket and segment (tools/bench/touch.bpf.c), under bulk
   throughput  loopback: iperf3 bulk, and small messages (64 bytes each way, request and
@@ -131,12 +133,13 @@ class Tool:
 
 
 class Tcpvitals(Tool):
-    def __init__(self, *args):
+    def __init__(self, *args, binary=None):
         super().__init__("tcpvitals " + " ".join(args))
         self.args = list(args)
+        self.binary = binary or TV
 
     def argv(self):
-        return [TV, *self.args]
+        return [self.binary, *self.args]
 
     def ready(self):
         return os.path.getsize(self.out) > 0
@@ -298,11 +301,11 @@ def section_hooks():
     return results
 
 
-def rcv_cost(middle, load="bulk", args=("--json",)):
+def rcv_cost(middle, load="bulk", args=("--json",), binary=None):
     """ns per run of the middle program on tcp_probe over an empty one after it, under load."""
     first, _ = attach_empty()
     if middle == "tcpvitals":
-        tool = Tcpvitals(*args)
+        tool = Tcpvitals(*args, binary=binary)
         tool.start()
         stop = tool.stop
         name = "btf_rcv_segment"
@@ -364,6 +367,27 @@ def section_rcvtls():
            "rounds_plain": plain, "rounds_tls": tls}
     log("rcvtls: small messages over empty, not a TLS port %+.1f ns, a TLS port %+.1f ns (medians of %d)" % (
         res["plain"], res["tls"], ROUNDS))
+    return res
+
+
+def section_rcvdelta():
+    """What a change costs on the receive path: this build against another
+    (BENCH_BEFORE=path/to/its/tcpvitals), interleaved, bulk and small messages."""
+    before = os.environ["BENCH_BEFORE"]
+    bpf_stats(True)
+    res = {"before": before}
+    try:
+        for load in ("bulk", "small"):
+            old, new = [], []
+            for _ in range(ROUNDS):
+                old.append(rcv_cost("tcpvitals", load, binary=before))
+                new.append(rcv_cost("tcpvitals", load))
+            res[load] = {"before": statistics.median(old), "after": statistics.median(new),
+                         "rounds_before": old, "rounds_after": new}
+            log("rcvdelta %s: over empty, before %+.1f ns, after %+.1f ns (medians of %d)" % (
+                load, res[load]["before"], res[load]["after"], ROUNDS))
+    finally:
+        bpf_stats(False)
     return res
 
 
@@ -475,7 +499,8 @@ def section_memory():
     return res
 
 
-SECTIONS = {"hooks": section_hooks, "rcvpath": section_rcvpath, "rcvtls": section_rcvtls, "throughput": section_throughput,
+SECTIONS = {"hooks": section_hooks, "rcvpath": section_rcvpath, "rcvtls": section_rcvtls,
+            "rcvdelta": section_rcvdelta, "throughput": section_throughput,
             "churn": section_churn,
             "collector": section_collector, "memory": section_memory}
 
@@ -502,6 +527,8 @@ def main():
         servers.append(subprocess.Popen(ns(os.path.join(BENCH, "churn"), "server", "127.0.0.1", str(CHURN_PORT))))
         wait_for(lambda: listening(IPERF_PORT) and listening(CHURN_PORT), "the servers")
         for name, fn in SECTIONS.items():
+            if name == "rcvdelta" and "BENCH_BEFORE" not in os.environ:
+                continue
             if not ONLY or name in ONLY:
                 log("## " + name)
                 results[name] = fn()

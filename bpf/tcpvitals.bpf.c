@@ -1160,15 +1160,13 @@ static __always_inline void window_record(struct conn_state *st, __u8 side, __u8
 #define ZW_RECORD_NS 10000000ULL
 
 static __always_inline void peer_window(struct sock *sk, struct tcp_sock *tp, struct sk_buff *skb,
-					struct tcp_skb_cb *cb, __u32 seq, __u16 flags, bool typed)
+					struct tcp_skb_cb *cb, __u32 seq, __u16 flags, __u32 pred, bool typed)
 {
 	struct tcp_options_received *opt = &tp->rx_opt;
 	struct conn_state *st;
 	__u32 ack, una;
 	__u16 raw = 0;
 	__u64 now, since;
-
-	__u32 pred = RD(typed, tp, pred_flags);
 
 	/* With header prediction on, pred_flags holds the peer's window as the
 	 * segment header carries it (tcp_fast_path_on: snd_wnd >> snd_wscale) in
@@ -1226,15 +1224,22 @@ static __always_inline void peer_window(struct sock *sk, struct tcp_sock *tp, st
  * bpf_ktime_get_ns reads) of the last segment this host handled, the one
  * whose ACK closed the window.
  */
-static __always_inline void local_window(struct sock *sk, struct tcp_sock *tp, bool typed)
+static __always_inline void local_window(struct sock *sk, struct tcp_sock *tp, __u32 pred, bool typed)
 {
-	__u32 rcv_wnd = RD(typed, tp, rcv_wnd);
 	struct tcp_options_received *opt = &tp->rx_opt;
-	/* zero once scaled: only a window below the largest scale's unit can be */
-	bool closed = !rcv_wnd || (rcv_wnd < (1u << 14) && !(rcv_wnd >> RD_BITS(typed, opt, rcv_wscale)));
 	struct conn_state *st;
+	__u32 rcv_wnd;
 	__u64 now, since;
+	bool closed;
 
+	/* header prediction is off while this host's window is zero
+	 * (tcp_select_window clears pred_flags, tcp_fast_path_check needs
+	 * rcv_wnd): on, and no window of this host closed, nothing to do */
+	if (pred && zw_local_open <= 0)
+		return;
+	rcv_wnd = RD(typed, tp, rcv_wnd);
+	/* zero once scaled: only a window below the largest scale's unit can be */
+	closed = !rcv_wnd || (rcv_wnd < (1u << 14) && !(rcv_wnd >> RD_BITS(typed, opt, rcv_wscale)));
 	if (!closed && zw_local_open <= 0)
 		return;
 	st = state_get(sk, typed, false);
@@ -1384,7 +1389,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)&skb->cb[0];
 	struct conn_state *st;
 	struct tcp_sock *tp = tcp_of(sk, typed);
-	__u32 seq, end_seq, rcv_nxt, mark;
+	__u32 seq, end_seq, rcv_nxt, mark, pred;
 	__u16 flags;
 
 	if (!tp)
@@ -1393,8 +1398,9 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 	end_seq = RD(typed, cb, end_seq);
 	flags = RD(typed, cb, tcp_flags);
 	rcv_nxt = RD(typed, tp, rcv_nxt);
-	peer_window(sk, tp, skb, cb, seq, flags, typed);
-	local_window(sk, tp, typed);
+	pred = RD(typed, tp, pred_flags);
+	peer_window(sk, tp, skb, cb, seq, flags, pred, typed);
+	local_window(sk, tp, pred, typed);
 	/* a segment that may be one TLS alert record, in order, on a TLS port */
 	if (seq == rcv_nxt && end_seq - seq - (flags & TCPHDR_FIN) - (TLS_HDR + 2) <= TLS_ALERT_WRITE_MAX - (TLS_HDR + 2) &&
 	    (tls_port(bpf_ntohs(RD(typed, sk, __sk_common.skc_dport))) || tls_port(RD(typed, sk, __sk_common.skc_num))))

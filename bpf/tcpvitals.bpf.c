@@ -234,8 +234,10 @@ static const struct conn_state zero_state;
  * usual case, normal segments skip the storage lookup altogether. */
 __s64 pending_bursts;
 /* Connections whose window this host advertised is closed: while there are
- * none, the receive path never looks for the reopening. */
-__s64 zw_local_open;
+ * none, the receive path never looks for the reopening. Read on every
+ * segment, so on a cache line of its own, away from pending_bursts, which
+ * every burst writes. */
+__s64 zw_local_open __attribute__((aligned(64)));
 
 /* Read a field directly (tp_btf) or through bpf_probe_read_kernel (raw_tp). */
 #define RD(typed, p, f) ((typed) ? (p)->f : BPF_CORE_READ(p, f))

@@ -8,8 +8,9 @@ table. Sections (BENCH_ONLY=name,name to run some):
               tracepoint, and how often it fires, under each load (BPF statistics on)
   rcvtls      the receive path under small messages, with and without the connection on a
               TLS port
-  rcvdelta    only with BENCH_BEFORE=another/build/tcpvitals: the receive path of that
-              build against this one, interleaved, bulk and small messages
+  rcvdelta    only with BENCH_BEFORE=another/build/tcpvitals (BENCH_BEFORE_LABEL names it
+              in the table): the receive path of that build against this one, in pairs
+              back to back, bulk and small messages
   rcvpath     the receive path: tcpvitals' program against one that only makes the same
               reads of the socket and segment (tools/bench/touch.bpf.c), under bulk
   throughput  loopback: iperf3 bulk, and small messages (64 bytes each way, request and
@@ -375,7 +376,7 @@ def section_rcvdelta():
     (BENCH_BEFORE=path/to/its/tcpvitals), interleaved, bulk and small messages."""
     before = os.environ["BENCH_BEFORE"]
     bpf_stats(True)
-    res = {"before": before}
+    res = {"before": os.environ.get("BENCH_BEFORE_LABEL", before)}
     try:
         for load in ("bulk", "small"):
             old, new = [], []

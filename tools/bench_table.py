@@ -66,8 +66,8 @@ def render(res):
                 "is then looked at as a possible TLS alert)." % (len(r["rounds_plain"]), r["plain"], r["tls"]), ""]
     if "rcvdelta" in res:
         r = res["rcvdelta"]
-        out += ["**What the last change added to the receive path** (`BENCH_BEFORE=%s`, run against this "
-                "build back to back, %d pairs; medians of the pairs' differences, the VM flipping between "
+        out += ["**What the last change added to the receive path** (the build before it, %s, run against "
+                "this one back to back, %d pairs; medians of the pairs' differences, the VM flipping between "
                 "regimes tens of ns apart): bulk **%+.1f ns** a segment (before %+.1f, after %+.1f over "
                 "empty), small messages **%+.1f ns** (before %+.1f, after %+.1f)." % (
                     r["before"], len(r["bulk"]["rounds_before"]), r["bulk"]["added"], r["bulk"]["before"],

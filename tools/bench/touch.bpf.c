@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* An experiment for tools/bench.py: on the receive-path tracepoint, only the
- * reads tcpvitals' program makes of a segment (the tcp_sock; the segment's
- * sequence numbers and flags; rcv_nxt for data, the ACK and snd_una for a pure
- * ACK), and none of its logic.
+ * reads tcpvitals' program makes of every segment (the tcp_sock; the segment's
+ * sequence numbers and flags; rcv_nxt and pred_flags; the ACK and snd_una for a
+ * pure ACK), and none of its logic.
  * Its cost over an empty program is what touching those cache lines costs:
  * lines TCP itself reads right after the tracepoint. */
 #include "vmlinux.h"
@@ -21,9 +21,8 @@ int BPF_PROG(touch_tcp_probe, struct sock *sk, struct sk_buff *skb)
 
 	if (!tp)
 		return 0;
-	if (cb->seq != cb->end_seq)
-		sink += cb->seq ^ cb->tcp_flags ^ tp->rcv_nxt;
-	else
-		sink += cb->ack_seq ^ cb->tcp_flags ^ tp->snd_una;
+	sink += cb->seq ^ cb->end_seq ^ cb->tcp_flags ^ tp->rcv_nxt ^ tp->pred_flags;
+	if (cb->seq == cb->end_seq)
+		sink += cb->ack_seq ^ tp->snd_una;
 	return 0;
 }

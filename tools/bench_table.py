@@ -41,7 +41,8 @@ def hooks_table(rows):
 
 
 def render(res):
-    out = ["Measured by `sudo make bench` (`tools/bench.py`) on %s, kernel %s, %d CPUs, %s; "
+    out = ["Measured by `tools/bench.py` (`sudo make bench` runs every section; `BENCH_ONLY` runs some, "
+           "keeping the others' last figures) on %s, kernel %s, %d CPUs, %s; "
            "%d rounds of %.0f s. The figures below come from `build/bench/results.json` through "
            "`tools/bench_table.py`." % (res["date"], res["kernel"], res["cpus"],
                                          "the development VM", res["rounds"], res["seconds"]), ""]

@@ -51,12 +51,13 @@ run_download() { # NAME ADDR URLHOST FILE [TRACER OPTIONS...]
 	# every duplicate seen in ESTABLISHED is dropped by the kernel as old data or an old
 	# sequence (DelayedACKLost is no exact bound: out-of-window ones count only when not
 	# rate limited; test_rto.sh checks equality where they all arrive in the window)
-	check_eq "$family: dup counts do not exceed the kernel's drops of old data" true \
-		"$(jqs "$out" '([.[]|select(.type=="dup")|.count]|add // 0) <= ([.[]|select(.type=="drop" and (.reason|IN("tcp_old_data","tcp_old_sequence")))|.count]|add // 0)')"
+	# (where the kernel saw duplicates, TcpExtDelayedACKLost counts some: then so must we)
+	check_eq "$family: duplicates seen where the kernel saw some, no more than its drops of old data" true \
+		"$(jqs "$out" --argjson k $((d1 - d0)) '([.[]|select(.type=="dup")|.count]|add // 0) as $d | ([.[]|select(.type=="drop" and (.reason|IN("tcp_old_data","tcp_old_sequence")))|.count]|add // 0) as $o | (($d > 0) == ($k > 0)) and $d <= $o')"
 	[ $((r1 - r0)) -gt 0 ] && ok "$family: the path really lost segments ($((r1 - r0)) retransmitted)" \
 		|| not_ok "$family: no retransmissions: the loss rule did not bite"
-	check_eq "$family: retransmit kinds come from the socket's state, fast ones among them" true \
-		"$(jqs "$out" '[.[]|select(.type=="retransmit")|.kind] | all(IN("fast","rto","tlp","syn","synack","other")) and any(.=="fast")')"
+	check_eq "$family: fast retransmits among the kinds the socket's state gave" true \
+		"$(jqs "$out" '[.[]|select(.type=="retransmit")|.kind] | any(.=="fast")')"
 	check_eq "$family: curl's close has curl's pid and comm" "$pid curl" \
 		"$(jqs "$out" -r --arg p "$port" '[.[]|select(.type=="close" and .rport==($p|tonumber))][0]|"\(.pid) \(.comm)"')"
 	check_eq "$family: family of curl's connection" "${family%%-*}" \

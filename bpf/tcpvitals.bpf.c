@@ -1682,6 +1682,17 @@ static __always_inline int on_error(struct sock *sk, bool typed)
 
 /* ---- drops of a connection's segments ---- */
 
+/* The TCP flags of a received segment, from its header. */
+static __always_inline __u8 segment_flags(struct sk_buff *skb, bool typed)
+{
+	unsigned char *head = RD(typed, skb, head);
+	__u16 th = RD(typed, skb, transport_header);
+	__u8 flags = 0;
+
+	bpf_probe_read_kernel(&flags, 1, head + th + 13);
+	return flags;
+}
+
 static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u32 reason, bool typed)
 {
 	struct sock *sk = rx_sk ? rx_sk : RD(typed, skb, sk);
@@ -1704,6 +1715,18 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 	if (!st || !st->conn.cookie)
 		return 0;
 	now = bpf_ktime_get_ns();
+	/* A reset for a socket a reset already closed: it was waiting in the
+	 * socket's backlog while the application held the socket, behind the
+	 * first one. Had it come a moment later, it would have found no socket:
+	 * a reset after the close, not a drop. */
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TCP_CLOSE) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_CLOSE) &&
+	    segment_flags(skb, typed) & TCPHDR_RST) {
+		if (st->sel != SEL_NO)
+			reset_record(&st->conn, now, TV_REASON_UNKNOWN, TV_RESET_RECEIVED, TCP_CLOSE,
+				     TV_RESET_AFTER_CLOSE);
+		return 0;
+	}
 	st->drops++;
 	burst_add(st, TV_REC_DROP, reason, now, 0, 0, 0, sk_state(sk, typed), 0);
 	return 0;

@@ -171,5 +171,9 @@ check_eq "still stuck at the end: the server's window from the peer is closed" "
 	"$(jq -r '"\(.zero_windows.peer_closed) \(.evidence.zero_window|test("still zero when tracing stopped"))"' <<<"$srv")"
 check_eq "still stuck at the end: the client's own window is closed" "true true" \
 	"$(jq -r '"\(.zero_windows.local_closed) \(.evidence.receiver_stall|test("still zero when tracing stopped"))"' <<<"$cli")"
+# the jq recipe for stalls, on this output: the four stuck ends, each with its side's time
+check_eq "jq stalls.jq: the stuck ends, the sender's time from the peer's window, the reader's from its own" \
+	"9701 in true false 9701 out false true 9702 in true false 9702 out false true" \
+	"$(jq -c -f "$LAB_ROOT/tools/jq/stalls.jq" "$out" | jq -rs 'sort_by(.lport == 9702 or .rport == 9702, .dir) | map("\(if .dir == "in" then .lport else .rport end) \(.dir) \(.peer_zero_ms > 0) \(.local_zero_ms > 0)") | join(" ")')"
 check_json_lines "$out"
 finish

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "log.h"
 
 void cli_usage(FILE *out)
 {
@@ -49,15 +50,7 @@ void cli_usage(FILE *out)
 	      out);
 }
 
-static enum tv_cli_result fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return TV_CLI_ERROR;
-}
+#define fail(err, errlen, ...) ((enum tv_cli_result)error_line(err, errlen, TV_CLI_ERROR, __VA_ARGS__))
 
 static bool parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
 {

@@ -264,15 +264,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	return 0;
 }
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
+#define fail error_line
 
 static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const char *fs, char *err,
 			   size_t errlen)

@@ -478,9 +478,9 @@ static bool alert_rejects_certificate(uint8_t d)
 /*
  * TLS alerts: a plaintext fatal alert either way (in the handshake, or any
  * alert before encryption); or an encrypted alert (TLS 1.2 and earlier) from
- * the peer that then ended the connection while this side was still sending
- * or had data unacknowledged: alone, an encrypted alert is most often the
- * close_notify of an orderly end, and its level cannot be read.
+ * the peer that then reset the connection, or ended it while this side was
+ * still sending or had data unacknowledged: alone, an encrypted alert is
+ * most often the close_notify of an orderly end, and its level cannot be read.
  */
 static void judge_alert(struct verdicts *v, const struct conn_facts *f)
 {
@@ -498,6 +498,9 @@ static void judge_alert(struct verdicts *v, const struct conn_facts *f)
 	if (f->alerts_encrypted[1] && has(v, TV_V_PEER_ABORT_MID_TRANSFER))
 		say(v, TV_V_TLS_ALERT, "the peer sent an encrypted TLS alert (its level and description are not "
 				       "readable) and ended the connection while this side was still sending");
+	else if (f->alerts_encrypted[1] && has(v, TV_V_PEER_RESET))
+		say(v, TV_V_TLS_ALERT, "the peer sent an encrypted TLS alert (its level and description are not "
+				       "readable) and then reset the connection");
 	else if (f->alerts_encrypted[0] && f->resets_sent && f->last_alert_ns[0])
 		say(v, TV_V_TLS_ALERT, "this side sent an encrypted TLS alert (its level and description are not "
 				       "readable), then reset the connection");

@@ -191,5 +191,8 @@ int main(void)
 	e.facts.reset_received_state = TCP_ESTABLISHED;
 	CHECK(judge(&e, &ref) == (BIT(TV_V_TLS_ALERT) | BIT(TV_V_PEER_ABORT_MID_TRANSFER) | BIT(TV_V_PEER_RESET)),
 	      "followed by the peer's abort mid-transfer: tls_alert too");
+	e.close.bytes_acked = 5000002; /* nothing unacknowledged: the reset alone */
+	CHECK(judge(&e, &ref) == (BIT(TV_V_TLS_ALERT) | BIT(TV_V_PEER_RESET)),
+	      "followed by the peer's reset with nothing unacknowledged: tls_alert too");
 	UNIT_EXIT();
 }

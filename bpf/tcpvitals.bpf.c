@@ -1191,6 +1191,12 @@ static __always_inline void peer_window(struct sock *sk, struct tcp_sock *tp, st
 		st->zw_peer++;
 		st->zw_probes_start = st->zw_probes;
 	}
+	/* an old ACK: tcp_ack() ignores it, leaving the window and the probe
+	 * count as they are (counting them now would count them twice) */
+	ack = RD(typed, cb, ack_seq);
+	una = RD(typed, tp, snd_una);
+	if (after(una, ack))
+		return;
 	st->zw_probes += RD(typed, tp, inet_conn.icsk_probes_out);
 	if (bpf_probe_read_kernel(&raw, sizeof(raw),
 				  RD(typed, skb, data) + __builtin_offsetof(struct tcphdr, window)))
@@ -1203,12 +1209,9 @@ static __always_inline void peer_window(struct sock *sk, struct tcp_sock *tp, st
 		}
 		return;
 	}
-	/* reopened, if the kernel takes the window from this segment: an ACK
-	 * that is not old (tcp_ack), of a segment not older than the last one
-	 * that updated it (tcp_may_update_window) */
-	ack = RD(typed, cb, ack_seq);
-	una = RD(typed, tp, snd_una);
-	if (after(una, ack) || !(after(ack, una) || !after(RD(typed, tp, snd_wl1), seq)))
+	/* reopened, if the kernel takes the window from this segment: one not
+	 * older than the last that updated it (tcp_may_update_window) */
+	if (!(after(ack, una) || !after(RD(typed, tp, snd_wl1), seq)))
 		return;
 	st->zw_peer_ns += now - since;
 	st->zw_peer_since = 0;

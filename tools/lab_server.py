@@ -29,12 +29,17 @@ import threading
 import time
 
 
-def serve(mode, addr, port):
+def listener(addr, port):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     srv = socket.socket(family, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((addr, port))
     srv.listen(64)
+    return srv
+
+
+def serve(mode, addr, port):
+    srv = listener(addr, port)
     while True:
         conn, _ = srv.accept()
         threading.Thread(target=handle, args=(mode, conn), daemon=True).start()
@@ -105,10 +110,7 @@ def client(addr, port, seconds):
 
 def prefork(addr, port, workers, logpath):
     import os
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((addr, port))
-    srv.listen(64)
+    srv = listener(addr, port)
     children = []
     for _ in range(workers):
         pid = os.fork()
@@ -128,11 +130,7 @@ def tlsupload(cert, key, addr, port):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert, key)
-    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    srv = socket.socket(family, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((addr, port))
-    srv.listen(16)
+    srv = listener(addr, port)
     while True:
         raw, _ = srv.accept()
         conn = raw

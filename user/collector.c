@@ -500,13 +500,12 @@ static void facts_window(struct conn_facts *f, const struct tv_rec_window *w, ui
 	z->since_ns = 0;
 }
 
-static void facts_alert(struct conn_facts *f, const struct tv_rec_tls_alert *a, uint64_t ts)
+static void facts_alert(struct conn_facts *f, const struct tv_rec_tls_alert *a)
 {
 	uint8_t side = a->side == TV_RESET_SENT ? 0 : 1;
 
 	f->alerts[side]++;
 	f->alerts_encrypted[side] += a->encrypted;
-	f->last_alert_ns[side] = ts;
 	if (!a->encrypted && a->description != 0 && !f->has_alert) {
 		f->has_alert = true;
 		f->alert_side = side;
@@ -563,7 +562,7 @@ static void facts_update(struct conn_facts *f, const union tv_record *r)
 		facts_window(f, &r->window, r->hdr.ts_ns);
 		break;
 	case TV_REC_TLS_ALERT:
-		facts_alert(f, &r->alert, r->hdr.ts_ns);
+		facts_alert(f, &r->alert);
 		break;
 	}
 }

@@ -372,10 +372,10 @@ static void write_signals(struct jw *w, const struct conn_end *e)
 		jw_bool(w, "local_closed", cl->zw_closed & TV_ZW_LOCAL);
 	} else {
 		jw_u64(w, "peer", p->n);
-		jw_u64(w, "peer_ms", (p->closed_ns + (p->since_ns && now > p->since_ns ? now - p->since_ns : 0)) / 1000000);
+		jw_u64(w, "peer_ms", zero_windows_closed_ns(p, now) / 1000000);
 		jw_u64(w, "probes", p->probes);
 		jw_u64(w, "local", l->n);
-		jw_u64(w, "local_ms", (l->closed_ns + (l->since_ns && now > l->since_ns ? now - l->since_ns : 0)) / 1000000);
+		jw_u64(w, "local_ms", zero_windows_closed_ns(l, now) / 1000000);
 		jw_bool(w, "peer_closed", p->since_ns);
 		jw_bool(w, "local_closed", l->since_ns);
 	}

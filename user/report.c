@@ -124,3 +124,8 @@ void tls_report_classify(const struct tls_report *r, struct tls_summary *s)
 	if (r->result == TLS_RESULT_OK || r->result == TLS_RESULT_VERIFY_FAILED)
 		s->hostname_mismatch |= r->nchain > 0 && !r->hostname_match;
 }
+
+uint64_t zero_windows_closed_ns(const struct zero_windows *z, uint64_t end_ns)
+{
+	return z->closed_ns + (z->since_ns && end_ns > z->since_ns ? end_ns - z->since_ns : 0);
+}

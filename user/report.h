@@ -150,7 +150,6 @@ struct conn_facts {
 	uint32_t alerts[2], alerts_encrypted[2];
 	bool has_alert;          /* the first plaintext alert that is not close_notify: */
 	uint8_t alert_side, alert_level, alert_description;
-	uint64_t last_alert_ns[2]; /* the latest alert each way */
 };
 
 /* ---- verdicts: why a connection went wrong ---- */
@@ -196,6 +195,8 @@ const char *verdict_name(enum tv_verdict v);
 /* Retransmitted segments and drops, as the records counted them. */
 uint32_t conn_facts_retrans(const struct conn_facts *f);
 uint32_t conn_facts_drops(const struct conn_facts *f);
+/* Time a window was closed, an episode still open at end_ns counted until then. */
+uint64_t zero_windows_closed_ns(const struct zero_windows *z, uint64_t end_ns);
 #define VERDICT_HEALTHY_TEXT "no loss, stall, reset, drop or TLS problem seen"
 
 /* ---- the end of a connection ---- */

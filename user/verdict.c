@@ -124,9 +124,7 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 		x->zw[s].n = z->n;
 		x->zw[s].probes = z->probes;
 		x->zw[s].still_closed = z->since_ns != 0;
-		x->zw[s].closed_ns = z->closed_ns;
-		if (z->since_ns && e->end_ns > z->since_ns)
-			x->zw[s].closed_ns += e->end_ns - z->since_ns;
+		x->zw[s].closed_ns = zero_windows_closed_ns(z, e->end_ns);
 	}
 	if (e->closed) { /* the kernel's count: records may have been lost */
 		const struct tv_rec_close *cl = &e->close;
@@ -501,7 +499,7 @@ static void judge_alert(struct verdicts *v, const struct conn_facts *f)
 	else if (f->alerts_encrypted[1] && has(v, TV_V_PEER_RESET))
 		say(v, TV_V_TLS_ALERT, "the peer sent an encrypted TLS alert (its level and description are not "
 				       "readable) and then reset the connection");
-	else if (f->alerts_encrypted[0] && f->resets_sent && f->last_alert_ns[0])
+	else if (f->alerts_encrypted[0] && f->resets_sent)
 		say(v, TV_V_TLS_ALERT, "this side sent an encrypted TLS alert (its level and description are not "
 				       "readable), then reset the connection");
 }

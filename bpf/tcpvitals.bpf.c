@@ -186,13 +186,7 @@ struct {
 	__uint(max_entries, 4 << 20); /* --ringbuf-size */
 } events SEC(".maps");
 
-/* Failed ring-buffer reservations, per CPU; the collector reports them. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost SEC(".maps");
+struct tv_counters counters[TV_CPU_SLOTS];
 
 /* tgids being traced (--pid, -- COMMAND) and their descendants. */
 struct {
@@ -248,13 +242,14 @@ static __always_inline bool after(__u32 a, __u32 b)
 	return (__s32)(b - a) < 0;
 }
 
+static __always_inline struct tv_counters *counters_here(void)
+{
+	return &counters[bpf_get_smp_processor_id() & (TV_CPU_SLOTS - 1)];
+}
+
 static __always_inline void lost_inc(void)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
-
-	if (n)
-		*n += 1;
+	__sync_fetch_and_add(&counters_here()->lost, 1);
 }
 
 static __always_inline struct tcp_sock *tcp_of(struct sock *sk, bool typed)
@@ -883,8 +878,12 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 	if (!st)
 		return 0;
 	/* connect() runs in the owner's context; later changes may be softirq */
-	if (new == TCP_SYN_SENT)
+	if (new == TCP_SYN_SENT) {
 		owner_capture(st);
+		__sync_fetch_and_add(&counters_here()->opened_out, 1);
+	} else if (old == TCP_SYN_RECV && new == TCP_ESTABLISHED) {
+		__sync_fetch_and_add(&counters_here()->opened_in, 1);
+	}
 	burst_flush(st);
 	history_add(&st->hist, now, old, new);
 	opened = new == TCP_ESTABLISHED && !st->hist.established && (tp = tcp_of(sk, typed));

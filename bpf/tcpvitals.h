@@ -35,6 +35,18 @@ enum tv_rec_type {
 	TV_REC_TYPE_MAX, /* first unused number */
 };
 
+/* Run-wide counters the kernel side keeps in its .bss, which the collector
+ * reads through the skeleton's mapping, without a system call (an agent
+ * that gave up its privileges still can). One cache line per CPU slot;
+ * CPUs past TV_CPU_SLOTS share slots, so the adds are atomic. */
+#define TV_CPU_SLOTS 64
+struct tv_counters {
+	__u64 lost;       /* records the ring buffer had no room for */
+	__u64 opened_out; /* connections this host opened (SYN_SENT) */
+	__u64 opened_in;  /* connections accepted (SYN_RECV to ESTABLISHED) */
+	__u64 _pad[5];
+};
+
 enum tv_retrans_kind {
 	TV_RETRANS_OTHER = 0,
 	TV_RETRANS_SYN = 1,

@@ -18,7 +18,19 @@ void cli_usage(FILE *out)
 	      "\n"
 	      "  --json               JSON Lines on stdout, one object per line\n"
 	      "  -o, --output FILE    write the records to FILE (appended; created mode 0640)\n"
-	      "  --all                text: also print connections that had no anomaly\n"
+	      "  --all                text: also print connections that had no anomaly;\n"
+	      "                       --agent: also write healthy connections' close records\n"
+	      "  --agent              run as an agent: JSON Lines, nothing for a healthy\n"
+	      "                       connection, a connection's timeline from its first\n"
+	      "                       anomaly, a summary every --interval; SIGHUP reopens -o FILE\n"
+	      "  --interval SEC       summaries (--agent, --json) and --metrics-file every SEC\n"
+	      "                       seconds (default 60 with --agent or a metrics option)\n"
+	      "  --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	      "                       (a bare port: 127.0.0.1)\n"
+	      "  --metrics-file PATH  write the same metrics to PATH every interval (for\n"
+	      "                       node_exporter's textfile collector)\n"
+	      "  --user NAME|UID[:GID]  after attaching, run as this user with the fewest\n"
+	      "                       capabilities that still do the work"
 	      "  --color auto|always|never  text: colour the verdicts (auto: on a terminal,\n"
 	      "                       unless NO_COLOR is set)\n"
 	      "  --pid PID            (repeatable) connections owned by PID or its descendants\n"
@@ -193,6 +205,51 @@ bool tls_name_parse(const char *text, struct tv_tls_name *tn)
 	return true;
 }
 
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno || end == s || *end || !(d > 0) || d > 1e9)
+		return false;
+	*out = d;
+	return true;
+}
+
+/* [ADDR:]PORT, IPv6 as [ADDR]:PORT; a bare port is 127.0.0.1. */
+bool metrics_addr_parse(const char *text, struct tv_prefix *addr, uint16_t *port)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *p = strrchr(text, ':');
+	unsigned long long v;
+
+	if (!p) {
+		p = text;
+		prefix_parse("127.0.0.1", addr);
+	} else {
+		size_t n = (size_t)(p - text);
+
+		if (n >= sizeof(buf))
+			return false;
+		memcpy(buf, text, n);
+		buf[n] = '\0';
+		if (buf[0] == '[' && n > 2 && buf[n - 1] == ']') {
+			buf[n - 1] = '\0';
+			if (!prefix_parse(buf + 1, addr) || addr->family != 6 || strchr(buf, '/'))
+				return false;
+		} else if (!prefix_parse(buf, addr) || addr->family != 4 || strchr(buf, '/')) {
+			return false;
+		}
+		p++;
+	}
+	if (!parse_ulong(p, 65535, &v) || v == 0)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
 /* A repeatable PORT option: 1 to 65535, at most TV_MAX_FILTERS of them. */
 static enum tv_cli_result add_port(const char *opt, const char *arg, uint16_t *ports, int *n, char *err,
 				   size_t errlen)
@@ -226,7 +283,8 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 {
 	enum { OPT_JSON = 256, OPT_ALL, OPT_PID, OPT_COMM, OPT_PORT, OPT_RADDR, OPT_NETNS,
 	       OPT_RINGBUF, OPT_HOOKS, OPT_STORAGE, OPT_TLS_CHECK, OPT_TLS_PORT,
-	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL, OPT_RECORD, OPT_COLOR };
+	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL, OPT_RECORD, OPT_COLOR,
+	       OPT_AGENT, OPT_INTERVAL, OPT_METRICS, OPT_METRICS_FILE, OPT_USER };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "output", required_argument, NULL, 'o' },
@@ -248,6 +306,11 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 		{ "tls-timeout", required_argument, NULL, OPT_TLS_TIMEOUT },
 		{ "tls-warn-days", required_argument, NULL, OPT_TLS_WARN },
 		{ "tls-ttl", required_argument, NULL, OPT_TLS_TTL },
+		{ "agent", no_argument, NULL, OPT_AGENT },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+		{ "user", required_argument, NULL, OPT_USER },
 		{ "record", required_argument, NULL, OPT_RECORD }, /* for developers: see README, Performance */
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -310,18 +373,33 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 					    "--netns needs a namespace file (e.g. /run/netns/NAME) or an inode number, got '%s'",
 					    optarg);
 			break;
-		case 'd': {
-			char *end;
-			double d;
-
-			errno = 0;
-			d = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(d > 0) || d > 1e9)
+		case 'd':
+			if (!parse_seconds(optarg, &cfg->duration_s))
 				return fail(err, errlen, "--duration needs a positive number of seconds, got '%s'",
 					    optarg);
-			cfg->duration_s = d;
 			break;
-		}
+		case OPT_AGENT:
+			cfg->agent = true;
+			break;
+		case OPT_INTERVAL:
+			if (!parse_seconds(optarg, &cfg->interval_s) || cfg->interval_s < 0.1)
+				return fail(err, errlen, "--interval needs seconds, at least 0.1, got '%s'", optarg);
+			break;
+		case OPT_METRICS:
+			if (!metrics_addr_parse(optarg, &cfg->metrics_addr, &cfg->metrics_port))
+				return fail(err, errlen,
+					    "--metrics needs [ADDR:]PORT (IPv6 as [ADDR]:PORT), got '%s'", optarg);
+			break;
+		case OPT_METRICS_FILE:
+			if (!*optarg)
+				return fail(err, errlen, "--metrics-file needs a file name");
+			cfg->metrics_file = optarg;
+			break;
+		case OPT_USER:
+			if (!*optarg)
+				return fail(err, errlen, "--user needs a user name or id");
+			cfg->user = optarg;
+			break;
 		case OPT_RINGBUF: {
 			uint64_t size;
 
@@ -422,12 +500,20 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			return fail(err, errlen, "unknown option '%s'; see tcpvitals --help", argv[optind - 1]);
 		}
 	}
+	if (cfg->agent)
+		cfg->json = true;
+	if (cfg->interval_s && !cfg->json && !cfg->metrics_file)
+		return fail(err, errlen, "--interval needs --agent, --json or --metrics-file: the text report has no summaries");
+	if (!cfg->interval_s && (cfg->agent || cfg->metrics_file))
+		cfg->interval_s = 60;
 	if (cfg->hooks == TV_HOOKS_RAW_TP && cfg->storage == TV_STORAGE_SK)
 		return fail(err, errlen, "--hooks raw_tp works only with --storage hash: raw tracepoints cannot use sk_storage");
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") != 0)
 			return fail(err, errlen, "unexpected argument '%s'; put a command after --", argv[optind]);
 		cfg->command = &argv[optind];
+		if (cfg->agent)
+			return fail(err, errlen, "--agent runs until it is stopped; it takes no COMMAND (use --pid)");
 	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
 		return fail(err, errlen, "-- needs a command to run");
 	}

@@ -46,6 +46,13 @@ struct tv_config {
 	char **command;     /* argv after --, NULL-terminated; NULL if none */
 	const char *output; /* -o FILE: records go there instead of stdout; NULL: stdout */
 	const char *record; /* --record FILE (for developers): the raw ring-buffer records too */
+	/* --agent: left running; healthy connections write nothing, and a summary every interval */
+	bool agent;
+	double interval_s;  /* summaries and the metrics file; 0: none */
+	struct tv_prefix metrics_addr; /* --metrics ADDR:PORT; family 0: off */
+	uint16_t metrics_port;
+	const char *metrics_file;      /* --metrics-file PATH */
+	const char *user;   /* --user NAME|UID[:GID]: switch to it after attach */
 	/* TLS checks */
 	bool tls_off;
 	uint16_t tls_ports[TV_MAX_FILTERS]; /* added to the default TLS ports */
@@ -70,5 +77,6 @@ void cli_usage(FILE *out);
 bool prefix_parse(const char *text, struct tv_prefix *p);
 bool prefix_match(const struct tv_prefix *p, uint8_t family, const uint8_t *addr);
 bool tls_name_parse(const char *text, struct tv_tls_name *tn);
+bool metrics_addr_parse(const char *text, struct tv_prefix *addr, uint16_t *port);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "collector.h"
+#include "clock.h"
 #include "log.h"
 #include "verdict.h"
 
@@ -22,6 +23,7 @@ int collector_init(struct collector *col, const struct tv_config *cfg, struct ou
 	col->out = out;
 	col->tls = tls;
 	col->by_owner_pid = cfg->npids > 0 || cfg->command;
+	col->agent = cfg->agent;
 	col->self_pid = (uint32_t)getpid();
 	dlist_init(&col->hello_waits);
 	dlist_init(&col->holds);
@@ -154,10 +156,11 @@ static struct conn_ref conn_ref_of(const struct conn *c)
 }
 
 /* Records go out once the connection is selected, connect() has picked its
- * local port, and no received reset waits to be told apart from our own abort. */
-static bool conn_ready(const struct conn *c)
+ * local port, and no received reset waits to be told apart from our own abort;
+ * for --agent, once it is in trouble. */
+static bool conn_ready(const struct collector *col, const struct conn *c)
 {
-	return c->sel == TV_SEL_YES && c->id.sport && !c->suspect;
+	return c->sel == TV_SEL_YES && c->id.sport && !c->suspect && (c->trouble || !col->agent);
 }
 
 static void conn_flush(struct collector *col, struct conn *c)
@@ -179,9 +182,9 @@ static void conn_deliver(struct collector *col, struct conn *c, const union tv_r
 
 	if (c->sel == TV_SEL_NO)
 		return;
-	if (!conn_ready(c) || c->held.n) {
+	if (!conn_ready(col, c) || c->held.n) {
 		rec_queue_push(&c->held, r);
-		if (conn_ready(c))
+		if (conn_ready(col, c))
 			conn_flush(col, c);
 		return;
 	}
@@ -254,10 +257,16 @@ static void conn_report(struct collector *col, struct conn *c, bool evicted)
 		struct conn_end end;
 		struct conn_ref ref = conn_ref_of(c);
 
-		conn_flush(col, c);
 		conn_end_build(col, c, evicted, &end);
-		col->out->ops->conn_end(col->out, &ref, &end);
+		c->trouble |= end.anomalous || end.verdicts.set;
+		if (c->trouble || !col->agent) {
+			c->trouble = true; /* its held records go out now */
+			conn_flush(col, c);
+		}
+		if (c->trouble || col->cfg->all || !col->agent)
+			col->out->ops->conn_end(col->out, &ref, &end);
 		endpoints_add(col->endpoints, &ref, &end);
+		tally_conn(&col->tally, &end, c->id.dir);
 		col->stats.connections++;
 	}
 	col->stats.unkept += c->held.overflow;
@@ -299,9 +308,17 @@ static void conn_tls_result(struct collector *col, struct conn *c, const struct 
 	if (c->sel == TV_SEL_YES) {
 		struct conn_ref ref = conn_ref_of(c);
 
-		if (conn_ready(c))
+		if (cached) {
+			col->tally.tls_cached++;
+		} else {
+			col->tally.tls_checks[res->result <= TLS_RESULT_ERROR ? res->result : TLS_RESULT_ERROR]++;
+			tls_ends_update(&col->tls_ends, &c->id, res, clock_mono_now_ns());
+		}
+		c->trouble |= res->result != TLS_RESULT_OK || res->nerrors > 0;
+		if (conn_ready(col, c))
 			conn_flush(col, c);
-		col->out->ops->tls(col->out, &ref, res, (enum tls_sni_source)c->tls_sni_source, cached);
+		if (c->trouble || !col->agent)
+			col->out->ops->tls(col->out, &ref, res, (enum tls_sni_source)c->tls_sni_source, cached);
 	}
 }
 
@@ -574,7 +591,7 @@ static void conn_update(struct collector *col, struct conn *c, const union tv_re
 	uint64_t ts = r->hdr.ts_ns;
 
 	if (is_anomaly(r))
-		c->saw_anomaly = true;
+		c->saw_anomaly = c->trouble = true;
 	if (r->hdr.type != TV_REC_CLOSE)
 		facts_update(&c->facts, r);
 	switch (r->hdr.type) {
@@ -671,7 +688,7 @@ static void record_apply(struct collector *col, const union tv_record *r)
 	} else if (r->hdr.type != TV_REC_CLOSE) {
 		conn_deliver(col, c, r);
 	}
-	if (conn_ready(c))
+	if (conn_ready(col, c))
 		conn_flush(col, c);
 	conn_settle(col, c, r->hdr.ts_ns);
 }
@@ -731,7 +748,7 @@ void collector_tick(struct collector *col, uint64_t now_ns)
 			break;
 		dlink_remove(n);
 		c->suspect = 0; /* no reset of ours followed: it was the peer's */
-		if (conn_ready(c))
+		if (conn_ready(col, c))
 			conn_flush(col, c);
 		conn_settle(col, c, now_ns);
 	}
@@ -785,6 +802,6 @@ void collector_finish(struct collector *col)
 		c->suspect = 0;
 		conn_report(col, c, false);
 	}
-	if (col->out->ops->report)
+	if (col->out->ops->report && !col->agent)
 		endpoints_each(col->endpoints, report_one, col->out);
 }

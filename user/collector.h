@@ -17,6 +17,7 @@
 #include "conn_table.h"
 #include "endpoints.h"
 #include "list.h"
+#include "tally.h"
 #include "output.h"
 #include "tls_track.h"
 
@@ -38,7 +39,11 @@ struct collector {
 	struct dlist hello_waits; /* open TLS connections without a ClientHello, oldest first */
 	struct dlist holds;       /* connections held, by hold_until_ns */
 	int tls_pending;          /* connections waiting for a TLS check */
-	struct endpoints *endpoints; /* the report at the end, built as connections are reported */
+	struct endpoints *endpoints; /* the report at the end, built as connections are reported;
+				      * --agent: the summary's, of the period */
+	bool agent;            /* a healthy connection writes nothing (with --all: its close only) */
+	struct tally tally;    /* over every connection reported */
+	struct tls_ends tls_ends; /* certificate expiry of the servers checked lately */
 };
 
 int collector_init(struct collector *col, const struct tv_config *cfg, struct output *out,

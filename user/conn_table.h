@@ -36,6 +36,7 @@ struct conn {
 	enum conn_phase phase;
 	enum tv_sel sel;
 	bool saw_anomaly;
+	bool trouble;            /* an anomaly or a failed TLS check: --agent writes its timeline */
 	/* held back while the selection is undecided, the local port unknown,
 	 * or a received reset may still turn out to be this host's own abort */
 	struct rec_queue held;

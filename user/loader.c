@@ -13,7 +13,9 @@
 #include "command.h"
 #include "exitcodes.h"
 #include "loader.h"
+#include "output.h"
 #include "log.h"
+#include "tcpvitals.h" /* before the skeleton, which names its types */
 #include "tcpvitals.skel.h"
 #include "tls_track.h"
 
@@ -283,7 +285,6 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 
 	memset(ld, 0, sizeof(*ld));
 	libbpf_set_print(libbpf_print);
-	ld->ncpus = libbpf_num_possible_cpus();
 
 	btf = btf__load_vmlinux_btf();
 	if (libbpf_get_error(btf))
@@ -455,22 +456,46 @@ int loader_trace_tree(struct loader *ld, pid_t pid)
 	return w.err;
 }
 
+/* The kernel side's run-wide counters, summed over the CPU slots; read
+ * through the .bss mapping, so also after privileges are dropped. */
+struct tv_counters loader_counters(const struct loader *ld)
+{
+	struct tv_counters sum = { 0 };
+	const volatile struct tv_counters *c = ld->skel && ld->skel->bss ? ld->skel->bss->counters : NULL;
+
+	for (int i = 0; c && i < TV_CPU_SLOTS; i++) {
+		sum.lost += c[i].lost;
+		sum.opened_out += c[i].opened_out;
+		sum.opened_in += c[i].opened_in;
+	}
+	return sum;
+}
+
+int loader_tables(const struct loader *ld, struct kernel_table *t, int max)
+{
+	const struct tcpvitals_bpf *k = ld->skel;
+	bool hash = ld->storage && !strcmp(ld->storage, "hash");
+	const struct kernel_table all[] = {
+		{ "sk_states", 0, "none: kept with each socket, freed with it" },
+		{ "hash_states", bpf_map__max_entries(k->maps.hash_states), "the least recently used is evicted" },
+		{ "dead_states", bpf_map__max_entries(k->maps.dead_states), "the least recently used is evicted" },
+		{ "bursts", bpf_map__max_entries(k->maps.bursts), "anomalies are written one by one" },
+		{ "traced_tgids", bpf_map__max_entries(k->maps.traced_tgids), "new processes are not marked" },
+		{ "late_conns", bpf_map__max_entries(k->maps.late_conns), "the least recently used is evicted" },
+		{ "accepted", bpf_map__max_entries(k->maps.accepted), "the least recently used is evicted" },
+		{ "events", bpf_map__max_entries(k->maps.events), "records are lost, and counted" },
+	};
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < max; i++)
+		if (i > 2 || (i == 0) != hash)
+			t[n++] = all[i];
+	return n;
+}
+
 uint64_t loader_lost_total(const struct loader *ld)
 {
-	uint64_t *values, total = 0;
-	uint32_t key = 0;
-
-	if (ld->ncpus <= 0)
-		return 0;
-	values = calloc((size_t)ld->ncpus, sizeof(*values));
-	if (!values)
-		return 0;
-	if (!bpf_map__lookup_elem(ld->skel->maps.lost, &key, sizeof(key), values,
-				  sizeof(*values) * (size_t)ld->ncpus, 0))
-		for (int i = 0; i < ld->ncpus; i++)
-			total += values[i];
-	free(values);
-	return total;
+	return loader_counters(ld).lost;
 }
 
 void loader_stop(struct loader *ld)

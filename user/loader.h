@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "cli.h"
+#include "tcpvitals.h"
 
 #define TV_MAX_HOOKS 16
 
@@ -25,7 +26,6 @@ struct loader {
 	int nhooks;
 	const char *missing[TV_MAX_HOOKS + 1]; /* optional tracepoints (and burst_timer) not available */
 	int nmissing;
-	int ncpus;
 };
 
 /* Returns 0, or an exit code (TV_EXIT_PRIV, TV_EXIT_RUNTIME) with one line in err. */
@@ -36,6 +36,10 @@ int loader_ringbuf_fd(const struct loader *ld);
 int loader_trace_tree(struct loader *ld, pid_t pid);
 /* Records the kernel failed to reserve, since loading. */
 uint64_t loader_lost_total(const struct loader *ld);
+struct tv_counters loader_counters(const struct loader *ld);
+/* The kernel side's bounded tables, for the agent's summaries; how many. */
+struct kernel_table;
+int loader_tables(const struct loader *ld, struct kernel_table *t, int max);
 void loader_stop(struct loader *ld);
 
 /* Number of arguments of tracepoint tp in btf, or -1 if it has none. */

@@ -13,6 +13,14 @@
 #include "names.h"
 #include "record.h"
 #include "report.h"
+#include "tally.h"
+
+/* One of the kernel side's bounded tables. */
+struct kernel_table {
+	const char *name;
+	uint32_t max_entries;
+	const char *when_full; /* what the kernel does then */
+};
 
 struct start_info {
 	const char *version;
@@ -36,6 +44,24 @@ struct stop_info {
 	uint64_t unkept;      /* records not reported: past a connection's limit, or too late */
 };
 
+#define TV_SUMMARY_ENDPOINTS 20 /* endpoints a summary lists, most troubled first */
+
+/* A period of an agent's run (--interval). */
+struct summary_info {
+	uint64_t from_ns, to_ns;         /* monotonic */
+	const struct tally *t;           /* connections reported in the period */
+	uint64_t opened[3];              /* by enum tv_dir, as the kernel counted them */
+	struct endpoints *eps;           /* the period's endpoints */
+	struct stop_info recs;           /* the period's records */
+	uint64_t output_dropped;         /* lines the output could not keep */
+	uint64_t conns, conns_max;       /* the collector's connection table now */
+	uint64_t tls_ends_replaced;
+	const struct kernel_table *tables; /* the kernel's tables and their limits */
+	int ntables;
+	double cpu_user_s, cpu_system_s; /* the collector's, in the period */
+	uint64_t rss_kb, rss_max_kb;     /* now, and the most so far */
+};
+
 struct output;
 
 struct output_ops {
@@ -56,6 +82,10 @@ struct output_ops {
 	/* One group of the endpoint report, after every connection's conn_end. */
 	void (*report)(struct output *o, const struct endpoint *ep);
 	void (*stop)(struct output *o, uint64_t ts_ns, const struct stop_info *si);
+	/* --agent, --json with --interval: one period's figures. May be NULL. */
+	void (*summary)(struct output *o, const struct summary_info *si);
+	/* Lines the output could not keep while it could not be written. May be NULL. */
+	void (*output_lost)(struct output *o, uint64_t ts_ns, uint64_t lines);
 };
 
 struct output {

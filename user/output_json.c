@@ -463,40 +463,47 @@ static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *
 	jw_end(&w);
 }
 
+/* An endpoint group's keys and counts, in the report and the summaries. */
+static void write_endpoint(struct jw *w, const struct endpoint *ep)
+{
+	struct tv_conn id = { .family = ep->key.family, .dir = ep->key.dir };
+	char addr[64];
+
+	jw_bool(w, "other", ep->other);
+	if (ep->other) {
+		jw_null(w, "dir");
+		jw_null(w, "addr");
+		jw_null(w, "port");
+		jw_null(w, "server_name");
+	} else {
+		memcpy(id.daddr, ep->key.addr, sizeof(id.daddr));
+		format_addr(&id, true, addr, sizeof(addr));
+		jw_lit(w, "dir", dir_name(&id));
+		jw_str(w, "addr", addr);
+		jw_u64(w, "port", ep->key.port);
+		jw_str(w, "server_name", ep->key.server_name[0] ? ep->key.server_name : NULL);
+	}
+	jw_u64(w, "connections", ep->conns);
+	jw_u64(w, "healthy", ep->healthy);
+	jw_u64(w, "still_open", ep->still_open);
+	jw_open(w, "verdicts", '{');
+	for (int v = 0; v < TV_V_COUNT; v++)
+		if (ep->verdicts[v])
+			jw_u64(w, verdict_name(v), ep->verdicts[v]);
+	jw_close(w, '}');
+	jw_u64(w, "retrans_segs", ep->retrans_segs);
+}
+
 /* One group of the endpoint report. */
 static void json_report(struct output *o, const struct endpoint *ep)
 {
-	char addr[64], text[1024];
-	struct tv_conn id = { .family = ep->key.family };
+	char text[1024];
 	struct jw w;
 
 	jw_begin(&w, o->f);
 	jw_lit(&w, "type", "report");
 	write_ts(o, &w, clock_mono_now_ns());
-	jw_bool(&w, "other", ep->other);
-	if (ep->other) {
-		jw_null(&w, "dir");
-		jw_null(&w, "addr");
-		jw_null(&w, "port");
-		jw_null(&w, "server_name");
-	} else {
-		id.dir = ep->key.dir;
-		memcpy(id.daddr, ep->key.addr, sizeof(id.daddr));
-		format_addr(&id, true, addr, sizeof(addr));
-		jw_lit(&w, "dir", dir_name(&id));
-		jw_str(&w, "addr", addr);
-		jw_u64(&w, "port", ep->key.port);
-		jw_str(&w, "server_name", ep->key.server_name[0] ? ep->key.server_name : NULL);
-	}
-	jw_u64(&w, "connections", ep->conns);
-	jw_u64(&w, "healthy", ep->healthy);
-	jw_u64(&w, "still_open", ep->still_open);
-	jw_open(&w, "verdicts", '{');
-	for (int v = 0; v < TV_V_COUNT; v++)
-		if (ep->verdicts[v])
-			jw_u64(&w, verdict_name(v), ep->verdicts[v]);
-	jw_close(&w, '}');
-	jw_u64(&w, "retrans_segs", ep->retrans_segs);
+	write_endpoint(&w, ep);
 	jw_u64(&w, "dupacks", ep->dupacks);
 	if (ep->tls_checked) {
 		jw_open(&w, "tls", '{');
@@ -511,6 +518,162 @@ static void json_report(struct output *o, const struct endpoint *ep)
 	jw_end(&w);
 }
 
+/* Nonzero counters of an array as an object, named by fn. */
+static void write_counts(struct jw *w, const char *key, const uint64_t *v, int n,
+			 const char *(*name)(const void *arg, int i), const void *arg)
+{
+	jw_open(w, key, '{');
+	for (int i = 0; i < n; i++)
+		if (v[i])
+			jw_u64(w, name(arg, i), v[i]);
+	jw_close(w, '}');
+}
+
+static const char *verdict_at(const void *arg, int i) { return verdict_name(i); }
+static const char *tls_result_at(const void *arg, int i) { return tls_result_name(i); }
+
+static const char *retrans_kind_at(const void *arg, int i)
+{
+	return i > TV_RETRANS_SYNACK ? "unattributed" : retrans_kind_name((unsigned)i);
+}
+
+static const char *drop_reason_at(const void *arg, int i)
+{
+	return i == TV_TALLY_REASONS ? "other" : drop_reason_name(arg, (uint32_t)i);
+}
+
+struct summary_eps {
+	struct jw *w;
+	int listed, unlisted;
+};
+
+static void summary_endpoint(void *arg, const struct endpoint *ep)
+{
+	struct summary_eps *se = arg;
+
+	if (se->listed == TV_SUMMARY_ENDPOINTS) {
+		se->unlisted++;
+		return;
+	}
+	se->listed++;
+	jw_open(se->w, NULL, '{');
+	write_endpoint(se->w, ep);
+	jw_close(se->w, '}');
+}
+
+static void json_summary(struct output *o, const struct summary_info *si)
+{
+	const struct tally *t = si->t;
+	struct summary_eps se;
+	char ts[40];
+	struct jw w;
+
+	jw_begin(&w, o->f);
+	jw_lit(&w, "type", "summary");
+	write_ts(o, &w, si->to_ns);
+	clock_format_rfc3339(&o->clk, si->from_ns, ts, sizeof(ts));
+	jw_lit(&w, "from", ts);
+	jw_u64(&w, "period_ms", (si->to_ns - si->from_ns) / 1000000);
+	jw_open(&w, "connections", '{');
+	jw_open(&w, "opened", '{');
+	jw_u64(&w, "out", si->opened[TV_DIR_OUT]);
+	jw_u64(&w, "in", si->opened[TV_DIR_IN]);
+	jw_close(&w, '}');
+	jw_open(&w, "reported", '{');
+	jw_u64(&w, "out", t->closed[TV_DIR_OUT]);
+	jw_u64(&w, "in", t->closed[TV_DIR_IN]);
+	jw_u64(&w, "unknown", t->closed[TV_DIR_UNKNOWN]);
+	jw_close(&w, '}');
+	jw_u64(&w, "still_open", t->still_open);
+	jw_u64(&w, "troubled", t->troubled);
+	jw_close(&w, '}');
+	write_counts(&w, "verdicts", t->verdicts, TV_V_COUNT, verdict_at, NULL);
+	jw_u64(&w, "retrans_segs", t->retrans_segs);
+	write_counts(&w, "retrans_by_kind", t->retrans_kind, TV_RETRANS_SYNACK + 2, retrans_kind_at, NULL);
+	jw_u64(&w, "ofo_segs", t->ofo_segs);
+	jw_u64(&w, "dup_segs", t->dup_segs);
+	jw_u64(&w, "dupacks", t->dupacks);
+	jw_open(&w, "resets", '{');
+	jw_u64(&w, "sent", t->resets_sent);
+	jw_u64(&w, "received", t->resets_received);
+	jw_u64(&w, "late_sent", t->late_resets_sent);
+	jw_u64(&w, "late_received", t->late_resets_received);
+	jw_close(&w, '}');
+	jw_u64(&w, "drops", t->drops);
+	write_counts(&w, "drops_by_reason", t->drop_reason, TV_TALLY_REASONS + 1, drop_reason_at, o->names);
+	jw_open(&w, "zero_windows", '{');
+	jw_u64(&w, "peer", t->zero_windows[TV_WINDOW_PEER]);
+	jw_u64(&w, "local", t->zero_windows[TV_WINDOW_LOCAL]);
+	jw_close(&w, '}');
+	jw_open(&w, "tls_alerts", '{');
+	jw_u64(&w, "sent", t->tls_alerts[0]);
+	jw_u64(&w, "received", t->tls_alerts[1]);
+	jw_close(&w, '}');
+	jw_u64(&w, "errors", t->errors);
+	jw_open(&w, "bytes", '{');
+	jw_u64(&w, "sent", t->bytes_sent);
+	jw_u64(&w, "received", t->bytes_received);
+	jw_close(&w, '}');
+	jw_open(&w, "tls", '{');
+	write_counts(&w, "checks", t->tls_checks, TLS_RESULT_ERROR + 1, tls_result_at, NULL);
+	jw_u64(&w, "cached", t->tls_cached);
+	jw_close(&w, '}');
+	se = (struct summary_eps){ .w = &w };
+	jw_open(&w, "endpoints", '[');
+	endpoints_each(si->eps, summary_endpoint, &se);
+	jw_close(&w, ']');
+	jw_u64(&w, "endpoints_unlisted", (uint64_t)se.unlisted);
+	jw_open(&w, "records", '{');
+	jw_u64(&w, "received", si->recs.records);
+	jw_u64(&w, "lost", si->recs.lost);
+	jw_u64(&w, "rejected", si->recs.rejected);
+	jw_u64(&w, "unkept", si->recs.unkept);
+	jw_close(&w, '}');
+	jw_u64(&w, "output_dropped", si->output_dropped);
+	jw_open(&w, "tables", '{');
+	jw_open(&w, "connections", '{');
+	jw_u64(&w, "size", si->conns);
+	jw_u64(&w, "max", si->conns_max);
+	jw_u64(&w, "evicted", si->recs.evicted);
+	jw_close(&w, '}');
+	jw_open(&w, "endpoints", '{');
+	jw_u64(&w, "size", si->eps->n);
+	jw_u64(&w, "max", TV_ENDPOINTS_MAX);
+	jw_close(&w, '}');
+	jw_open(&w, "tls_endpoints", '{');
+	jw_u64(&w, "max", TV_TLS_ENDS_MAX);
+	jw_u64(&w, "replaced", si->tls_ends_replaced);
+	jw_close(&w, '}');
+	jw_open(&w, "kernel", '[');
+	for (int i = 0; i < si->ntables; i++) {
+		jw_open(&w, NULL, '{');
+		jw_lit(&w, "name", si->tables[i].name);
+		jw_u64(&w, "max", si->tables[i].max_entries);
+		jw_lit(&w, "when_full", si->tables[i].when_full);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	jw_open(&w, "process", '{');
+	jw_u64(&w, "cpu_user_us", (uint64_t)(si->cpu_user_s * 1e6));
+	jw_u64(&w, "cpu_system_us", (uint64_t)(si->cpu_system_s * 1e6));
+	jw_u64(&w, "rss_kb", si->rss_kb);
+	jw_u64(&w, "rss_max_kb", si->rss_max_kb);
+	jw_close(&w, '}');
+	jw_end(&w);
+}
+
+static void json_output_lost(struct output *o, uint64_t ts_ns, uint64_t lines)
+{
+	struct jw w;
+
+	jw_begin(&w, o->f);
+	jw_lit(&w, "type", "output_lost");
+	write_ts(o, &w, ts_ns);
+	jw_u64(&w, "lines", lines);
+	jw_end(&w);
+}
+
 const struct output_ops output_json_ops = {
 	.start = json_start,
 	.event = json_event,
@@ -520,4 +683,6 @@ const struct output_ops output_json_ops = {
 	.lost = json_lost,
 	.report = json_report,
 	.stop = json_stop,
+	.summary = json_summary,
+	.output_lost = json_output_lost,
 };

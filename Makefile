@@ -9,7 +9,14 @@ BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
 CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Ibpf -I$(BUILD) -Iuser -D_GNU_SOURCE
-LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lpthread
+LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lpthread -lcap-ng
+# The metrics endpoint (--metrics) needs libmicrohttpd; without it the
+# binary still builds, with --metrics-file only.
+HAVE_MHD := $(shell pkg-config --exists libmicrohttpd 2>/dev/null && echo 1)
+ifeq ($(HAVE_MHD),1)
+MHD_CFLAGS := -DTV_HAVE_MHD
+LDLIBS += -lmicrohttpd
+endif
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 CFLAGS += -DTV_VERSION='"$(VERSION)"'
 
@@ -48,7 +55,7 @@ $(BUILD)/tcpvitals.skel.h: $(BUILD)/tcpvitals.bpf.o
 
 $(BUILD)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpvitals.h $(BUILD)/tcpvitals.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(if $(filter $@,$(BUILD)/metrics.o),$(MHD_CFLAGS)) -c $< -o $@
 
 $(BUILD)/tcpvitals: $(BUILD)/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
@@ -58,9 +65,15 @@ $(BUILD)/tcpvitals: $(BUILD)/main.o $(USER_OBJS)
 # BPF object is embedded as always): it needs nothing on the target but a
 # kernel with BTF. glibc warns about name lookups and dlopen in OpenSSL that
 # the checks never use (they connect to an address): those lines are left out.
-STATIC_LIBS := -lbpf -lelf -lz -lssl -lcrypto -lpthread -ldl
+# libmicrohttpd needs GnuTLS, which cannot be linked statically here: the
+# static binary has --metrics-file but no --metrics endpoint.
+STATIC_LIBS := -lbpf -lelf -lz -lssl -lcrypto -lpthread -ldl -lcap-ng
 STATIC_NOISE := -e 'in statically linked applications requires at runtime' -e ': in function'
-$(BUILD)/static/tcpvitals: $(BUILD)/main.o $(USER_OBJS)
+$(BUILD)/static/metrics.o: user/metrics.c $(wildcard user/*.h) bpf/tcpvitals.h
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/static/tcpvitals: $(BUILD)/main.o $(filter-out $(BUILD)/metrics.o,$(USER_OBJS)) $(BUILD)/static/metrics.o
 	$(Q)mkdir -p $(@D)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(STATIC_LIBS) -o $@ 2>$@.log || { cat $@.log; exit 1; }
@@ -112,7 +125,7 @@ vmlinux:
 unit: $(UNIT_BINS)
 
 # Unit tests run as anyone; the integration tests need root (and run in CI).
-test: $(BUILD)/tcpvitals $(UNIT_BINS)
+test: $(BUILD)/tcpvitals $(UNIT_BINS) $(BUILD)/bench/churn
 	$(Q)bash tests/run.sh
 
 # Set up, build and trace this host until Ctrl-C.

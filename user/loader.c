@@ -488,7 +488,7 @@ int loader_tables(const struct loader *ld, struct kernel_table *t, int max)
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < max; i++)
-		if (i > 2 || (i == 0) != hash)
+		if ((i > 2 || (i == 0) != hash) && all[i].max_entries != 1) /* 1: shrunk, unused */
 			t[n++] = all[i];
 	return n;
 }

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
@@ -16,8 +18,10 @@
 #include "exitcodes.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 #include "output.h"
+#include "sink.h"
 #include "sockets.h"
 #include "tls_track.h"
 
@@ -26,12 +30,16 @@
 #define BUSY_POLL_MS 5
 #define COMMAND_GRACE_NS 1000000000ULL /* after COMMAND exits, wait this long for its closes */
 #define MAX_CONNS 65536
+#define METRICS_REFRESH_NS 1000000000ULL /* the endpoint's exposition is rebuilt this often */
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reopen_signal;
 
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGHUP)
+		reopen_signal = 1;
+	else
+		stop_signal = sig;
 }
 
 struct run;
@@ -44,6 +52,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* -o FILE is opened again (logrotate) */
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as a write error */
 }
 
@@ -55,21 +64,27 @@ static bool output_broken(FILE *f)
 /* -o FILE: appended to, created with mode 0640 (not widened by the umask). */
 static FILE *output_open(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	int fd = output_file_open(path, err, errlen);
 	FILE *f;
 
-	if (fd >= 0)
-		fchmod(fd, 0640);
-	else if (errno == EEXIST)
-		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0 || !(f = fdopen(fd, "a"))) {
-		snprintf(err, errlen, "--output %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return NULL;
+	if (!(f = fdopen(fd, "a"))) {
+		error_line(err, errlen, -1, "--output %s: %s", path, strerror(errno));
+		close(fd);
 	}
 	return f;
 }
+
+/* What a summary period started from: the totals then. */
+struct period {
+	uint64_t start_ns, next_ns;
+	struct tally tally;
+	struct stop_info stats;
+	struct tv_counters kernel;
+	struct rusage ru;
+	uint64_t dropped;
+};
 
 struct run {
 	struct tv_config cfg;
@@ -80,6 +95,13 @@ struct run {
 	struct ring_buffer *rb;
 	struct tls_track *tls;
 	FILE *outfile; /* -o FILE */
+	struct sink sink; /* --agent: -o FILE or stdout, through a bounded buffer */
+	struct period period;
+	struct metrics_server *metrics;
+	uint64_t metrics_built_ns;
+	int64_t start_unix;
+	struct kernel_table tables[8];
+	int ntables;
 	FILE *recfile; /* --record FILE */
 	uint64_t lost_reported;
 	bool have_cmd;
@@ -109,6 +131,145 @@ static void report_lost(struct run *r)
 	}
 }
 
+static double tv_seconds(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static uint64_t rss_kb(void)
+{
+	unsigned long size, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+static void stats_diff(const struct stop_info *a, const struct stop_info *b, struct stop_info *out)
+{
+	out->records = a->records - b->records;
+	out->lost = a->lost - b->lost;
+	out->connections = a->connections - b->connections;
+	out->rejected = a->rejected - b->rejected;
+	out->evicted = a->evicted - b->evicted;
+	out->unkept = a->unkept - b->unkept;
+}
+
+static uint64_t output_dropped(const struct run *r)
+{
+	return r->cfg.agent ? r->sink.dropped : 0;
+}
+
+static char *metrics_text(struct run *r, size_t *len)
+{
+	struct metrics_view v = {
+		.t = &r->col.tally, .kernel = loader_counters(&r->ld), .stats = &r->col.stats,
+		.output_dropped = output_dropped(r), .tls_ends = &r->col.tls_ends, .names = r->out.names,
+		.tracked = conn_table_count(&r->col.table), .start_unix = r->start_unix,
+	};
+
+	r->col.stats.lost = r->lost_reported;
+	return metrics_format(&v, len);
+}
+
+/* The endpoint serves an exposition at most METRICS_REFRESH_NS old. */
+static void metrics_refresh(struct run *r, uint64_t now, bool force)
+{
+	char *text;
+	size_t len;
+
+	if (!r->metrics || (!force && now - r->metrics_built_ns < METRICS_REFRESH_NS))
+		return;
+	r->metrics_built_ns = now;
+	if ((text = metrics_text(r, &len)))
+		metrics_server_update(r->metrics, text, len);
+}
+
+/* The end of a summary period: the summary record, and the metrics file. */
+static void period_end(struct run *r, uint64_t now)
+{
+	struct period *p = &r->period;
+	struct tv_counters k = loader_counters(&r->ld);
+	struct summary_info si = { .from_ns = p->start_ns, .to_ns = now };
+	struct tally t;
+	struct rusage ru;
+	char err[256];
+
+	r->col.stats.lost = r->lost_reported;
+	getrusage(RUSAGE_SELF, &ru);
+	if (r->cfg.json && r->out.ops->summary) {
+		tally_diff(&r->col.tally, &p->tally, &t);
+		si.t = &t;
+		si.opened[TV_DIR_OUT] = k.opened_out - p->kernel.opened_out;
+		si.opened[TV_DIR_IN] = k.opened_in - p->kernel.opened_in;
+		si.eps = r->col.endpoints;
+		stats_diff(&r->col.stats, &p->stats, &si.recs);
+		si.output_dropped = output_dropped(r) - p->dropped;
+		si.conns = conn_table_count(&r->col.table);
+		si.conns_max = MAX_CONNS;
+		si.tls_ends_replaced = r->col.tls_ends.replaced;
+		si.tables = r->tables;
+		si.ntables = r->ntables;
+		si.cpu_user_s = tv_seconds(ru.ru_utime) - tv_seconds(p->ru.ru_utime);
+		si.cpu_system_s = tv_seconds(ru.ru_stime) - tv_seconds(p->ru.ru_stime);
+		si.rss_kb = rss_kb();
+		si.rss_max_kb = (uint64_t)ru.ru_maxrss;
+		r->out.ops->summary(&r->out, &si);
+		if (r->cfg.agent) /* the summary's endpoints are the period's */
+			endpoints_init(r->col.endpoints);
+	}
+	if (r->cfg.metrics_file) {
+		size_t len;
+		char *text = metrics_text(r, &len);
+
+		if (!text)
+			pr_warn("out of memory for the metrics\n");
+		else if (metrics_file_write(r->cfg.metrics_file, text, len, err, sizeof(err)))
+			pr_warn("%s\n", err);
+		free(text);
+	}
+	p->start_ns = now;
+	p->next_ns = now + (uint64_t)(r->cfg.interval_s * 1e9);
+	p->tally = r->col.tally;
+	p->stats = r->col.stats;
+	p->kernel = k;
+	p->ru = ru;
+	p->dropped = output_dropped(r);
+}
+
+/* --agent's output: whole lines out, a failure retried, a gap reported.
+ * True when the output's reader has gone. */
+static bool agent_flush(struct run *r, uint64_t now)
+{
+	char err[256];
+
+	if (reopen_signal) {
+		reopen_signal = 0;
+		if (sink_reopen(&r->sink, err, sizeof(err)))
+			pr_warn("%s; writing on to the file as it was\n", err);
+	}
+	switch (sink_flush(&r->sink)) {
+	case SINK_GONE:
+		return true;
+	case SINK_RECOVERED:
+		pr_warn("writing %s works again; %llu lines could not be kept meanwhile\n",
+			r->cfg.output ? r->cfg.output : "stdout", (unsigned long long)r->sink.gap);
+		if (r->sink.gap)
+			r->out.ops->output_lost(&r->out, now, r->sink.gap);
+		r->sink.gap = 0;
+		sink_flush(&r->sink);
+		break;
+	case SINK_OK:
+	case SINK_FAILING:
+		break;
+	}
+	return false;
+}
+
 /* Polls until a signal, --duration, COMMAND's end, or an output that cannot be written. */
 static int run_loop(struct run *r)
 {
@@ -136,7 +297,15 @@ static int run_loop(struct run *r)
 		}
 		report_lost(r);
 		collector_tick(&r->col, now);
-		if (output_broken(r->out.f)) {
+		if (r->cfg.interval_s && now >= r->period.next_ns)
+			period_end(r, now);
+		metrics_refresh(r, now, false);
+		if (r->cfg.agent) {
+			if (agent_flush(r, now)) {
+				r->quiet = true;
+				return TV_EXIT_OK;
+			}
+		} else if (output_broken(r->out.f)) {
 			r->quiet = true;
 			if (r->out.f == stdout)
 				return TV_EXIT_OK; /* the reader (head, jq -n) is done */
@@ -255,12 +424,23 @@ int main(int argc, char **argv)
 		return rc;
 	install_signals();
 	/* before COMMAND exists: a bad --output or --ca-file must not leave it behind */
-	if (r.cfg.output) {
+	if (r.cfg.agent) {
+		if (sink_open(&r.sink, r.cfg.output, err, sizeof(err))) {
+			fprintf(stderr, "tcpvitals: %s\n", err);
+			return TV_EXIT_USAGE;
+		}
+	} else if (r.cfg.output) {
 		r.outfile = output_open(r.cfg.output, err, sizeof(err));
 		if (!r.outfile) {
 			fprintf(stderr, "tcpvitals: %s\n", err);
 			return TV_EXIT_USAGE;
 		}
+	}
+	/* bound now: a privileged port, and a clear error before anything runs */
+	if (r.cfg.metrics_addr.family &&
+	    !(r.metrics = metrics_server_listen(&r.cfg.metrics_addr, r.cfg.metrics_port, err, sizeof(err)))) {
+		fprintf(stderr, "tcpvitals: %s\n", err);
+		return TV_EXIT_USAGE;
 	}
 	if (r.cfg.record && !(r.recfile = fopen(r.cfg.record, "we"))) {
 		fprintf(stderr, "tcpvitals: --record %s: %s\n", r.cfg.record, strerror(errno));
@@ -313,8 +493,12 @@ int main(int argc, char **argv)
 	}
 	names = reason_names_load(NULL);
 	r.out.ops = r.cfg.json ? &output_json_ops : &output_text_ops;
-	r.out.f = r.outfile ? r.outfile : stdout;
-	setvbuf(r.out.f, NULL, _IOFBF, 1 << 16); /* flushed after every batch of records */
+	if (r.cfg.agent) {
+		r.out.f = r.sink.f;
+	} else {
+		r.out.f = r.outfile ? r.outfile : stdout;
+		setvbuf(r.out.f, NULL, _IOFBF, 1 << 16); /* flushed after every batch of records */
+	}
 	r.out.names = names;
 	r.out.all = r.cfg.all;
 	r.out.color = !r.cfg.json && use_color(r.cfg.color, r.out.f);
@@ -347,6 +531,21 @@ int main(int argc, char **argv)
 	si.ca_store = tls_track_ca_store(r.tls);
 	r.out.ops->start(&r.out, &si);
 	fflush(r.out.f);
+	if (r.cfg.agent)
+		sink_flush(&r.sink);
+	r.ntables = loader_tables(&r.ld, r.tables, (int)(sizeof(r.tables) / sizeof(r.tables[0])));
+	r.start_unix = (int64_t)time(NULL);
+	r.period.start_ns = clock_mono_now_ns();
+	r.period.next_ns = r.period.start_ns + (uint64_t)(r.cfg.interval_s * 1e9);
+	getrusage(RUSAGE_SELF, &r.period.ru);
+	if (r.metrics) {
+		metrics_refresh(&r, r.period.start_ns, true);
+		if (metrics_server_run(r.metrics, err, sizeof(err))) {
+			fprintf(stderr, "tcpvitals: %s\n", err);
+			rc = TV_EXIT_RUNTIME;
+			goto out;
+		}
+	}
 
 	if (r.have_cmd && command_release(&r.cmd, r.cfg.command[0], err, sizeof(err))) {
 		fprintf(stderr, "tcpvitals: %s\n", err);
@@ -364,8 +563,11 @@ int main(int argc, char **argv)
 		open_sockets(&r, true);
 		collector_finish(&r.col);
 		r.col.stats.lost = r.lost_reported;
+		if (r.cfg.interval_s)
+			period_end(&r, clock_mono_now_ns());
+		metrics_refresh(&r, clock_mono_now_ns(), true);
 		r.out.ops->stop(&r.out, clock_mono_now_ns(), &r.col.stats);
-		if (output_broken(r.out.f))
+		if (r.cfg.agent ? sink_flush(&r.sink) == SINK_GONE : output_broken(r.out.f))
 			r.quiet = true;
 	}
 	if (r.have_cmd) {
@@ -386,6 +588,12 @@ out:
 		r.out.ops->fini(&r.out);
 	if (r.recfile)
 		fclose(r.recfile);
+	metrics_server_stop(r.metrics);
+	if (r.cfg.agent && sink_close(&r.sink) && rc == TV_EXIT_OK && !r.quiet) {
+		pr_warn("writing %s failed: %llu lines could not be written\n", r.cfg.output ? r.cfg.output : "stdout",
+			(unsigned long long)r.sink.dropped);
+		rc = TV_EXIT_RUNTIME;
+	}
 	if (r.outfile && fclose(r.outfile) && rc == TV_EXIT_OK) {
 		pr_warn("writing %s failed: %s\n", r.cfg.output, strerror(errno));
 		rc = TV_EXIT_RUNTIME;

@@ -38,6 +38,41 @@ static bool sink_grow(struct sink *s, size_t need)
 	return true;
 }
 
+static uint64_t count_lines(const char *p, size_t n)
+{
+	uint64_t lines = 0;
+
+	for (const char *end = p + n; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		lines++;
+	return lines;
+}
+
+/* Writes the whole lines out; 0, or the errno of the write that failed. A
+ * line cut by a short write stays: its rest goes out first next time. */
+static int sink_drain(struct sink *s)
+{
+	size_t off = 0;
+	int e = 0;
+
+	while (off < s->whole && !e) {
+		ssize_t w = write(s->fd, s->buf + off, s->whole - off);
+
+		if (w > 0)
+			off += (size_t)w;
+		else if (w == 0 || errno != EINTR)
+			e = w < 0 ? errno : EIO;
+	}
+	s->written += count_lines(s->buf, off);
+	memmove(s->buf, s->buf + off, s->len - off);
+	s->len -= off;
+	s->whole -= off;
+	if (e && !s->error && !(e == EPIPE && !s->path))
+		pr_warn("writing %s failed: %s; up to %u MiB of records wait, and writing is retried\n",
+			s->path ? s->path : "stdout", strerror(e), TV_SINK_MAX >> 20);
+	s->error = e;
+	return e;
+}
+
 /* stdio hands over its buffer in pieces that need not end with a line. */
 static ssize_t sink_write(void *cookie, const char *data, size_t n)
 {
@@ -57,6 +92,9 @@ static ssize_t sink_write(void *cookie, const char *data, size_t n)
 			done += piece;
 			continue;
 		}
+		/* a full buffer goes out first, unless the output is failing */
+		if (s->len + piece > TV_SINK_MAX && s->whole && !s->error)
+			sink_drain(s);
 		if (s->len + piece > s->alloc && !sink_grow(s, s->len + piece)) {
 			s->len = s->whole; /* the line's beginning goes with it */
 			s->dropping = true;
@@ -91,43 +129,16 @@ int sink_open(struct sink *s, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static uint64_t count_lines(const char *p, size_t n)
-{
-	uint64_t lines = 0;
-
-	for (const char *end = p + n; (p = memchr(p, '\n', (size_t)(end - p))); p++)
-		lines++;
-	return lines;
-}
-
 enum sink_flush_result sink_flush(struct sink *s)
 {
-	size_t off = 0;
-	int was = s->error, e = 0;
+	bool was = s->error != 0;
 
 	fflush(s->f);
-	while (off < s->whole && !e) {
-		ssize_t w = write(s->fd, s->buf + off, s->whole - off);
-
-		if (w > 0)
-			off += (size_t)w;
-		else if (w == 0 || errno != EINTR)
-			e = w < 0 ? errno : EIO;
-	}
-	/* a line cut by a short write stays: its rest goes out first next time */
-	s->written += count_lines(s->buf, off);
-	memmove(s->buf, s->buf + off, s->len - off);
-	s->len -= off;
-	s->whole -= off;
-	if (e == EPIPE && !s->path)
+	if (sink_drain(s) == EPIPE && !s->path)
 		return SINK_GONE;
-	if (e && !was)
-		pr_warn("writing %s failed: %s; up to %u MiB of records wait, and writing is retried\n",
-			s->path ? s->path : "stdout", strerror(e), TV_SINK_MAX >> 20);
-	s->error = e;
-	if (e)
+	if (s->error)
 		return SINK_FAILING;
-	return was ? SINK_RECOVERED : SINK_OK;
+	return was || s->gap ? SINK_RECOVERED : SINK_OK;
 }
 
 int sink_reopen(struct sink *s, char *err, size_t errlen)

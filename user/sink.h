@@ -36,7 +36,8 @@ struct sink {
 enum sink_flush_result {
 	SINK_OK = 0,
 	SINK_FAILING,   /* the write failed; the lines wait (sink.error says why) */
-	SINK_RECOVERED, /* writing works again after a failure; sink.gap lines were dropped meanwhile */
+	SINK_RECOVERED, /* writing works again after a failure, or lines were dropped
+			 * (sink.gap of them) since the last report */
 	SINK_GONE,      /* stdout's reader has gone (EPIPE) */
 };
 

@@ -5,6 +5,8 @@
  *                                  closed (so TIME_WAIT stays on the client), forever
  *   churn client ADDR PORT SECONDS connect and close as fast as one thread can for
  *                                  SECONDS; prints "CONNECTIONS ELAPSED_S"
+ *   churn count ADDR PORT N        N connections, one after another, each closed at once;
+ *                                  prints "N ELAPSED_S"
  *   churn rr ADDR PORT SECONDS     one connection (Nagle off): a 64-byte request, the
  *                                  server's 64-byte answer, again, for SECONDS; prints
  *                                  "TRANSACTIONS ELAPSED_S"
@@ -77,12 +79,13 @@ static int serve(struct sockaddr_in sa)
 	}
 }
 
-static int client(struct sockaddr_in sa, double seconds)
+/* For SECONDS, or (seconds 0) until want connections were made. */
+static int client(struct sockaddr_in sa, double seconds, unsigned long want)
 {
 	double start = now_s(), end = start + seconds;
 	unsigned long n = 0, failed = 0;
 
-	while (now_s() < end) {
+	while (want ? n < want : now_s() < end) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -140,9 +143,11 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "server"))
 		return serve(address(argv[2], argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "client"))
-		return client(address(argv[2], argv[3]), atof(argv[4]));
+		return client(address(argv[2], argv[3]), atof(argv[4]), 0);
+	if (argc == 5 && !strcmp(argv[1], "count"))
+		return client(address(argv[2], argv[3]), 0, strtoul(argv[4], NULL, 10));
 	if (argc == 5 && !strcmp(argv[1], "rr"))
 		return request_response(address(argv[2], argv[3]), atof(argv[4]));
-	fprintf(stderr, "usage: churn server ADDR PORT | churn client|rr ADDR PORT SECONDS\n");
+	fprintf(stderr, "usage: churn server ADDR PORT | churn client|rr ADDR PORT SECONDS | churn count ADDR PORT N\n");
 	return 2;
 }

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Scenario: tcpvitals left running as an agent on a host (a namespace here)
+# while healthy connections churn, a transfer meets loss, and a connection
+# stalls; its output file is rotated under load and its disk fills up.
+# Expectation: healthy connections write nothing (with --all, their close
+# only); a troubled connection's timeline is written from its first anomaly,
+# before it closes; the summaries add up to the close records and to the
+# kernel's counters (nstat); the metrics (endpoint and file) agree with nstat
+# and pass promtool; no line is lost or torn across a rotation; lines that
+# cannot be kept while the disk is full are counted and reported.
+source "$(dirname "$0")/common.sh"
+need_root
+
+ns=tvagent$$
+lab_ns "$ns"
+CHURN=$LAB_ROOT/build/bench/churn
+in_ns() { ip netns exec "$ns" "$@"; }
+nst() { lab_counter "$ns" "$1"; }
+lab_bg in_ns "$CHURN" server 127.0.0.1 9801
+lab_wait_port "$ns" 9801
+lab_pyserver "$ns" bulk 127.0.0.1 9802
+lab_pyserver "$ns" stream 127.0.0.1 9803
+mport=$((20000 + $$ % 20000))
+
+# ---- one agent through all of it, with the endpoint and the file
+out=$LAB_TMP/agent.json
+a0=$(nst TcpActiveOpens) p0=$(nst TcpPassiveOpens) r0=$(nst TcpRetransSegs)
+lab_tracer "$out" --agent --interval 1 --netns "/run/netns/$ns" --tls-check off \
+	--metrics "127.0.0.1:$mport" --metrics-file "$LAB_TMP/tcpvitals.prom"
+
+in_ns "$CHURN" count 127.0.0.1 9801 300 >/dev/null
+# a transfer with loss both ways
+lab_loss "$ns" 9802 0.03
+in_ns curl -s --http0.9 -o /dev/null --max-time 20 http://127.0.0.1:9802/
+lab_loss_off "$ns"
+# a connection that stalls: everything to and from the server dropped after 0.3 s
+in_ns curl -s --http0.9 -o /dev/null --max-time 20 http://127.0.0.1:9803/ &
+curl_pid=$!
+sleep 0.3
+lab_loss "$ns" 9803 1
+sleep 2.5
+stall_live=$(jq -s '[.[] | select(.rport == 9803 or .lport == 9803)] |
+	(map(select(.type == "retransmit")) | length > 0) and (map(select(.type == "close")) | length == 0)' "$out")
+lab_loss_off "$ns"
+wait $curl_pid
+lab_wait_quiet "$ns"
+sleep 1.5 # the holds run out, a summary follows
+metrics=$(curl -s "http://127.0.0.1:$mport/metrics")
+status_404=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/")
+status_405=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$mport/metrics")
+lab_tracer_stop
+a1=$(nst TcpActiveOpens) p1=$(nst TcpPassiveOpens) r1=$(nst TcpRetransSegs)
+
+check_json_lines_agent() {
+	local f=$1
+	if jq -e -s 'all(.[]; type == "object" and (.type|type) == "string") and .[0].type == "start" and .[-1].type == "stop"' "$f" >/dev/null 2>&1; then
+		ok "every line of $(basename "$f") is a JSON object, start first, stop last"
+	else
+		not_ok "malformed lines in $(basename "$f")"
+	fi
+}
+check_json_lines_agent "$out"
+# loopback can reorder across CPUs: the few connections that met that are written, with it
+quiet_healthy() { # FILE TYPES_ALLOWED: connections to 9801 with records beyond those, and no anomaly
+	jq -s --argjson allowed "$2" '[.[] | select(.lport == 9801 or .rport == 9801)] | group_by(.conn)
+		| map(select((map(.type) - $allowed | length) > 0
+			and (map(select(.type | IN("retransmit","ofo","dup","dupack","reset","drop","error","zero_window","tls_alert"))) | length) == 0))
+		| length' "$1"
+}
+check_eq "healthy connections write nothing" 0 "$(quiet_healthy "$out" '[]')"
+check "only a few connections of the churn had an anomaly and were written" \
+	[ "$(jq -s '[.[] | select(.lport == 9801 or .rport == 9801) | .conn] | unique | length' "$out")" -lt 30 ]
+check_eq "the summaries count the 300 healthy connections (both ends)" 600 \
+	"$(jq -s '[.[] | select(.type == "summary") | .endpoints[] | select(.port == 9801) | .connections] | add' "$out")"
+check_eq "summaries: connections opened out = nstat TcpActiveOpens" $((a1 - a0)) \
+	"$(jq -s '[.[] | select(.type == "summary") | .connections.opened.out] | add' "$out")"
+check_eq "summaries: connections opened in = nstat TcpPassiveOpens" $((p1 - p0)) \
+	"$(jq -s '[.[] | select(.type == "summary") | .connections.opened.in] | add' "$out")"
+check_eq "summaries: connections reported = opened (all closed)" $(((a1 - a0) + (p1 - p0))) \
+	"$(jq -s '[.[] | select(.type == "summary") | .connections.reported | .out + .in + .unknown] | add' "$out")"
+check "loss was made (nstat TcpRetransSegs moved)" [ $((r1 - r0)) -gt 0 ]
+check_eq "summaries: retransmitted segments = nstat TcpRetransSegs" $((r1 - r0)) \
+	"$(jq -s '[.[] | select(.type == "summary") | .retrans_segs] | add' "$out")"
+check_eq "summaries: retransmitted segments = the close records' sum" \
+	"$(jq -s '[.[] | select(.type == "close") | .retrans_segs] | add' "$out")" \
+	"$(jq -s '[.[] | select(.type == "summary") | .retrans_segs] | add' "$out")"
+check_eq "summaries: troubled connections = close records written" \
+	"$(jq -s '[.[] | select(.type == "close")] | length' "$out")" \
+	"$(jq -s '[.[] | select(.type == "summary") | .connections.troubled] | add' "$out")"
+check_eq "summaries: verdict counts = the close records' verdicts" \
+	"$(jq -s -c '[.[] | select(.type == "close") | .verdict[] | select(. != "healthy")] | group_by(.) | map({(.[0]): length}) | add' "$out")" \
+	"$(jq -s -c '[.[] | select(.type == "summary") | .verdicts | to_entries[]] | group_by(.key) | map({(.[0].key): (map(.value) | add)}) | add' "$out")"
+check_eq "the lossy transfer's timeline is written, with its verdict" true \
+	"$(jq -s '[.[] | select((.rport == 9802 or .lport == 9802) and .type == "close")] | length == 2 and any(.verdict | index("loss") != null)' "$out")"
+check_eq "a stalled connection's retransmissions are written while it is still open" true "$stall_live"
+check_eq "its timeline starts with the records kept before its first anomaly" true \
+	"$(jq -s '[.[] | select(.rport == 9803 and (.type | IN("open","state","retransmit")))] | .[0].type != "retransmit"' "$out")"
+check_eq "summaries come every interval (1 s)" true \
+	"$(jq -s '[.[] | select(.type == "summary") | .period_ms] | length >= 4 and (.[:-1] | all(. >= 900 and . <= 1600))' "$out")"
+check_eq "a summary names the process's CPU time and RSS" true \
+	"$(jq -s '[.[] | select(.type == "summary")] | .[-1].process | .rss_kb > 1000 and .rss_max_kb >= .rss_kb' "$out")"
+
+sum_metric() { awk -v n="$1" '$1 ~ "^"n"({|$)" { s += $2 } END { print s + 0 }'; }
+check_eq "metrics endpoint: retransmitted segments = nstat TcpRetransSegs" $((r1 - r0)) \
+	"$(echo "$metrics" | sum_metric tcpvitals_retransmitted_segments_total)"
+check_eq "metrics endpoint: connections opened out = nstat TcpActiveOpens" $((a1 - a0)) \
+	"$(echo "$metrics" | sum_metric 'tcpvitals_connections_opened_total{direction="out"}')"
+check "promtool check metrics passes on the endpoint" bash -c "promtool check metrics <<<\"\$1\"" _ "$metrics"
+check "promtool check metrics passes on the file" bash -c "promtool check metrics <'$LAB_TMP/tcpvitals.prom'"
+check_eq "metrics file: retransmitted segments = nstat TcpRetransSegs" $((r1 - r0)) \
+	"$(sum_metric tcpvitals_retransmitted_segments_total <"$LAB_TMP/tcpvitals.prom")"
+check_eq "the endpoint answers another path with 404" 404 "$status_404"
+check_eq "the endpoint answers POST with 405" 405 "$status_405"
+
+# ---- --all: a healthy connection's close, and nothing else of it
+out=$LAB_TMP/all.json
+lab_tracer "$out" --agent --all --interval 60 --netns "/run/netns/$ns" --tls-check off
+in_ns "$CHURN" count 127.0.0.1 9801 100 >/dev/null
+lab_wait_quiet "$ns"
+sleep 0.5
+lab_tracer_stop
+check_eq "--agent --all: each healthy connection's close (both ends)" 200 \
+	"$(jq -s '[.[] | select(.type == "close" and (.lport == 9801 or .rport == 9801))] | length' "$out")"
+check_eq "--agent --all: no other record of the healthy ones" 0 "$(quiet_healthy "$out" '["close"]')"
+
+# ---- SIGHUP under load: the file renamed and reopened three times
+out=$LAB_TMP/rot.json
+"$TCPVITALS" --agent --all --interval 60 --netns "/run/netns/$ns" --tls-check off -o "$out" 2>"$LAB_TMP/rot.err" &
+tracer=$!
+LAB_PIDS+=($tracer)
+for i in $(seq 100); do grep -q '"type":"start"' "$out" 2>/dev/null && break; sleep 0.05; done
+for i in $(seq 15); do in_ns "$CHURN" count 127.0.0.1 9801 200 >/dev/null; sleep 0.1; done &
+churn=$!
+for i in 1 2 3; do
+	sleep 0.3
+	mv "$out" "$out.$i"
+	kill -HUP $tracer
+done
+wait $churn
+lab_wait_quiet "$ns"
+sleep 0.5
+kill -INT $tracer
+wait $tracer
+files=("$out.1" "$out.2" "$out.3" "$out")
+check_eq "rotation: every file was written to" 4 "$(for f in "${files[@]}"; do [ -s "$f" ] && echo; done | wc -l)"
+check_eq "rotation: every line of every file is whole JSON" 0 \
+	"$(cat "${files[@]}" | jq -R 'fromjson? // "TORN"' | grep -c '"TORN"')"
+check_eq "rotation: every close written once, none lost (3000 connections, both ends)" "6000 6000" \
+	"$(cat "${files[@]}" | jq -s '[.[] | select(.type == "close" and (.lport == 9801 or .rport == 9801)) | .conn] | "\(length) \(unique | length)"' -r)"
+
+# ---- a full disk: lines wait (4 MiB), the rest are dropped whole and counted
+disk=$LAB_TMP/disk
+mkdir "$disk"
+mount -t tmpfs -o size=32m tmpfs "$disk"
+trap 'umount -l "$disk" 2>/dev/null; lab_cleanup' EXIT
+dd if=/dev/zero of="$disk/filler" bs=1M 2>/dev/null
+out=$disk/full.json
+"$TCPVITALS" --agent --all --interval 3600 --netns "/run/netns/$ns" --tls-check off -o "$out" 2>"$LAB_TMP/full.err" &
+tracer=$!
+LAB_PIDS+=($tracer)
+sleep 1
+in_ns "$CHURN" count 127.0.0.1 9801 4000 >/dev/null
+lab_wait_quiet "$ns"
+sleep 0.5
+rm "$disk/filler"
+sleep 0.5
+kill -INT $tracer
+wait $tracer
+rc=$?
+closes=$(jq -s '[.[] | select(.type == "close" and (.lport == 9801 or .rport == 9801))] | length' "$out")
+lost=$(jq -s '[.[] | select(.type == "output_lost") | .lines] | add // 0' "$out")
+check "a full disk: some lines could not be kept ($lost)" [ "$lost" -gt 0 ]
+check_eq "a full disk: closes written + lines reported lost = every close (4000 connections, both ends)" 8000 \
+	$((closes + lost))
+check_eq "a full disk: the final summary counts the dropped lines" "$lost" \
+	"$(jq -s '[.[] | select(.type == "summary")][-1].output_dropped' "$out")"
+check "a full disk: one line on stderr when writing fails" grep -q 'writing .*full.json failed: No space left on device' "$LAB_TMP/full.err"
+check "a full disk: one line when it works again, with the count" grep -q "works again; $lost lines could not be kept" "$LAB_TMP/full.err"
+check_eq "a full disk: the agent ends cleanly once the disk has room" 0 "$rc"
+umount "$disk"
+
+# ---- usage errors: one line, exit 2
+usage() { # NAME PATTERN ARGS...
+	local name=$1 pat=$2 rc
+	shift 2
+	"$TCPVITALS" "$@" >/dev/null 2>"$LAB_TMP/usage.err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ "$(wc -l <"$LAB_TMP/usage.err")" -eq 1 ] && grep -q -- "$pat" "$LAB_TMP/usage.err"; then
+		ok "$name"
+	else
+		not_ok "$name: exit $rc, $(cat "$LAB_TMP/usage.err")"
+	fi
+}
+usage "--agent with a COMMAND is refused" "takes no COMMAND" --agent -- true
+usage "--interval without JSON is refused" "needs --agent, --json or --metrics-file" --interval 5
+usage "--metrics with a bad address is refused" "needs \[ADDR:\]PORT" --metrics localhost:x
+"$PY" -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", '"$((mport + 1))"')); s.listen(); time.sleep(5)' &
+sleep 0.5
+usage "--metrics on a port in use says so" "Address already in use" --metrics "127.0.0.1:$((mport + 1))" --agent -d 1
+kill $! 2>/dev/null
+
+finish

@@ -20,7 +20,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
+#include "netns.h"
 #include "output.h"
+#include "privs.h"
 #include "sink.h"
 #include "sockets.h"
 #include "tls_track.h"
@@ -102,6 +104,10 @@ struct run {
 	int64_t start_unix;
 	struct kernel_table tables[8];
 	int ntables;
+	struct privs privs;
+	bool drop;  /* --agent or --user: keep nothing after attaching */
+	uid_t uid;  /* --user */
+	gid_t gid;
 	FILE *recfile; /* --record FILE */
 	uint64_t lost_reported;
 	bool have_cmd;
@@ -442,6 +448,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcpvitals: %s\n", err);
 		return TV_EXIT_USAGE;
 	}
+	r.drop = r.cfg.agent || r.cfg.user;
+	if (r.cfg.user && privs_lookup_user(r.cfg.user, &r.uid, &r.gid, err, sizeof(err))) {
+		fprintf(stderr, "tcpvitals: %s\n", err);
+		return TV_EXIT_USAGE;
+	}
+	/* before any thread: it keeps what the TLS checks in other namespaces need */
+	if (r.drop && !r.cfg.tls_off && getuid() == 0 && netns_helper_start(err, sizeof(err))) {
+		fprintf(stderr, "tcpvitals: %s\n", err);
+		return TV_EXIT_RUNTIME;
+	}
 	if (r.cfg.record && !(r.recfile = fopen(r.cfg.record, "we"))) {
 		fprintf(stderr, "tcpvitals: --record %s: %s\n", r.cfg.record, strerror(errno));
 		return TV_EXIT_USAGE;
@@ -529,6 +545,21 @@ int main(int argc, char **argv)
 	/* COMMAND has not run yet: no connection older than tracing can be its */
 	si.existing = r.have_cmd ? 0 : open_sockets(&r, false);
 	si.ca_store = tls_track_ca_store(r.tls);
+	/* everything that needs privilege is open: give it up, then start the threads */
+	if (r.drop && privs_drop(&r.privs, r.cfg.user, r.uid, r.gid, err, sizeof(err))) {
+		fprintf(stderr, "tcpvitals: %s\n", err);
+		rc = TV_EXIT_PRIV;
+		goto out;
+	}
+	if (!r.drop)
+		privs_read(&r.privs);
+	if (tls_track_start(r.tls, err, sizeof(err))) {
+		fprintf(stderr, "tcpvitals: %s\n", err);
+		rc = TV_EXIT_RUNTIME;
+		goto out;
+	}
+	si.privs = &r.privs;
+	si.netns_helper = netns_helper_pid();
 	r.out.ops->start(&r.out, &si);
 	fflush(r.out.f);
 	if (r.cfg.agent)
@@ -560,7 +591,8 @@ int main(int argc, char **argv)
 		report_lost(&r);
 		if (!stop_signal)
 			wait_tls_checks(&r);
-		open_sockets(&r, true);
+		if (!r.privs.dropped) /* other namespaces need privilege: the still-open go without a snapshot */
+			open_sockets(&r, true);
 		collector_finish(&r.col);
 		r.col.stats.lost = r.lost_reported;
 		if (r.cfg.interval_s)
@@ -581,6 +613,7 @@ out:
 		command_wait(&r.cmd);
 	}
 	tls_track_free(r.tls);
+	netns_helper_stop();
 	ring_buffer__free(r.rb);
 	loader_stop(&r.ld);
 	collector_free(&r.col);

@@ -194,6 +194,15 @@ struct metrics_server {
 #endif
 };
 
+#ifndef TV_HAVE_MHD
+struct metrics_server *metrics_server_listen(const struct tv_prefix *addr, uint16_t port, char *err,
+					     size_t errlen)
+{
+	error_line(err, errlen, -1,
+		   "--metrics: this build has no HTTP server (built without libmicrohttpd); use --metrics-file");
+	return NULL;
+}
+#else
 struct metrics_server *metrics_server_listen(const struct tv_prefix *addr, uint16_t port, char *err,
 					     size_t errlen)
 {
@@ -203,18 +212,6 @@ struct metrics_server *metrics_server_listen(const struct tv_prefix *addr, uint1
 	char where[64];
 	int one = 1, fd;
 
-#ifndef TV_HAVE_MHD
-	(void)addr;
-	(void)port;
-	(void)ss;
-	(void)sl;
-	(void)one;
-	(void)fd;
-	(void)where;
-	error_line(err, errlen, -1,
-		   "--metrics: this build has no HTTP server (built without libmicrohttpd); use --metrics-file");
-	return NULL;
-#else
 	if (addr->family == 4) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 
@@ -249,8 +246,8 @@ struct metrics_server *metrics_server_listen(const struct tv_prefix *addr, uint1
 	s->fd = fd;
 	pthread_mutex_init(&s->lock, NULL);
 	return s;
-#endif
 }
+#endif
 
 #ifdef TV_HAVE_MHD
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *body)

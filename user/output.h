@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "endpoints.h"
 #include "names.h"
+#include "privs.h"
 #include "record.h"
 #include "report.h"
 #include "tally.h"
@@ -33,6 +34,8 @@ struct start_info {
 	int nmissing;
 	int existing; /* connections open before tracing began; -1: could not tell */
 	const char *ca_store; /* the TLS checks' trusted certificates; NULL: off, or none found */
+	const struct privs *privs; /* what the collector kept */
+	int netns_helper;          /* its pid; 0: none */
 };
 
 struct stop_info {

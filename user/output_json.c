@@ -146,6 +146,29 @@ static void json_start(struct output *o, const struct start_info *si)
 	else
 		jw_null(&w, "existing");
 	jw_str(&w, "ca_store", si->ca_store);
+	if (si->privs) {
+		jw_open(&w, "privileges", '{');
+		jw_bool(&w, "dropped", si->privs->dropped);
+		jw_str(&w, "user", si->privs->user);
+		jw_u64(&w, "uid", si->privs->uid);
+		jw_u64(&w, "gid", si->privs->gid);
+		jw_open(&w, "capabilities", '[');
+		for (i = 0; i < si->privs->ncaps; i++)
+			jw_elem_str(&w, si->privs->caps[i]);
+		jw_close(&w, ']');
+		if (si->netns_helper) {
+			jw_open(&w, "netns_helper", '{');
+			jw_u64(&w, "pid", (uint64_t)si->netns_helper);
+			jw_open(&w, "capabilities", '[');
+			jw_elem_str(&w, "sys_admin");
+			jw_elem_str(&w, "sys_ptrace");
+			jw_close(&w, ']');
+			jw_close(&w, '}');
+		} else {
+			jw_null(&w, "netns_helper");
+		}
+		jw_close(&w, '}');
+	}
 	jw_end(&w);
 }
 

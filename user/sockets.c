@@ -21,6 +21,7 @@
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include "cookie_map.h"
+#include "netns.h"
 #include "sockets.h"
 
 #define TCP_LISTEN_STATE 10
@@ -84,19 +85,15 @@ static void netns_scan(struct netns_list *l)
 }
 
 /* A sock_diag socket in the namespace at path; -1 if it cannot be had. */
-static int diag_socket_in(const char *path, int own)
+static int diag_socket_in(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), sock = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), sock;
 
 	if (fd < 0)
 		return -1;
-	if (setns(fd, CLONE_NEWNET) == 0) {
-		sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-		if (setns(own, CLONE_NEWNET) != 0)
-			abort(); /* left in another namespace, everything after would be wrong */
-	}
+	sock = netns_socket_at(fd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	close(fd);
-	return sock;
+	return sock < 0 ? -1 : sock;
 }
 
 /* ---- owners: socket inode -> process ---- */
@@ -303,12 +300,10 @@ int sockets_enumerate(uint32_t only_netns, open_sock_fn fn, void *arg, char *err
 				     ~(1u << TCP_NEW_SYN_RECV_STATE);
 	struct netns_list nsl = { 0 };
 	struct cookie_map owners;
-	int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), total = 0;
+	int total = 0;
 
-	if (own < 0 || cookie_map_init(&owners, 1024)) {
+	if (cookie_map_init(&owners, 1024)) {
 		snprintf(err, errlen, "cannot list open connections: %s", strerror(errno));
-		if (own >= 0)
-			close(own);
 		return -1;
 	}
 	netns_scan(&nsl);
@@ -319,7 +314,7 @@ int sockets_enumerate(uint32_t only_netns, open_sock_fn fn, void *arg, char *err
 
 		if (only_netns && nsl.v[i].inode != only_netns)
 			continue;
-		sock = diag_socket_in(nsl.v[i].path, own);
+		sock = diag_socket_in(nsl.v[i].path);
 		if (sock < 0)
 			continue; /* the namespace went away meanwhile */
 		for (int pass = 0; pass < 2; pass++) /* listeners first: they tell the direction */
@@ -334,6 +329,5 @@ int sockets_enumerate(uint32_t only_netns, open_sock_fn fn, void *arg, char *err
 	}
 	owners_free(&owners);
 	free(nsl.v);
-	close(own);
 	return total;
 }

@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 #include "exitcodes.h"
 #include "log.h"
+#include "netns.h"
 #include "tls_check.h"
 
 #define MAX_CERT_LIST (100 * 1024) /* bytes of certificates a server may send */
@@ -45,7 +46,6 @@ struct tls_checker {
 	int qhead, qlen, running;
 	bool stopping;
 	struct done *done_head, *done_tail;
-	int own_netns; /* fd of the tracer's namespace, to return to */
 	char ca_store[256]; /* the trusted certificates used; empty: none found */
 };
 
@@ -195,8 +195,9 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
-static int connect_deadline(const struct tls_key *k, int64_t deadline, struct tls_report *res)
+static int connect_deadline(const struct tls_job *job, int64_t deadline, struct tls_report *res)
 {
+	const struct tls_key *k = &job->key;
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
 	int fd, err = 0;
@@ -217,10 +218,20 @@ static int connect_deadline(const struct tls_key *k, int64_t deadline, struct tl
 		s4->sin_port = htons(k->port);
 		sl = sizeof(*s4);
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* from the traced connection's namespace: its routes, its view of the server */
+	fd = job->other_netns ? netns_socket(k->netns, job->owner_pid, ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0)
+			      : socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
+		int e = job->other_netns ? -fd : errno;
+
 		res->result = TLS_RESULT_ERROR;
-		snprintf(res->error, sizeof(res->error), "socket: %s", strerror(errno));
+		if (job->other_netns && e == ENOENT)
+			snprintf(res->error, sizeof(res->error), "the connection's network namespace is gone");
+		else if (job->other_netns)
+			snprintf(res->error, sizeof(res->error),
+				 "cannot make a socket in the connection's network namespace: %s", strerror(e));
+		else
+			snprintf(res->error, sizeof(res->error), "socket: %s", strerror(e));
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
@@ -340,20 +351,11 @@ static void check_one(struct tls_checker *tc, const struct tls_job *job, struct 
 
 	out->key = job->key;
 	snprintf(res->server_name, sizeof(res->server_name), "%s", job->key.sni);
-	/* namespaces are per thread: this worker moves, the collector stays */
-	if (job->netns_fd >= 0 && setns(job->netns_fd, CLONE_NEWNET) != 0) {
-		res->result = TLS_RESULT_ERROR;
-		snprintf(res->error, sizeof(res->error), "cannot enter the connection's network namespace: %s",
-			 strerror(errno));
-		return;
-	}
-	fd = connect_deadline(&job->key, deadline, res);
+	fd = connect_deadline(job, deadline, res);
 	if (fd >= 0) {
 		handshake(tc, job, fd, deadline, res);
 		close(fd);
 	}
-	if (job->netns_fd >= 0 && setns(tc->own_netns, CLONE_NEWNET) != 0)
-		abort(); /* a worker left in another namespace would check the wrong hosts */
 	res->duration_ms = (double)(now_ms() - start);
 }
 
@@ -383,8 +385,6 @@ static void *worker(void *arg)
 		d = calloc(1, sizeof(*d));
 		if (res && d)
 			check_one(tc, &job, res);
-		if (job.netns_fd >= 0)
-			close(job.netns_fd);
 
 		pthread_mutex_lock(&tc->lock);
 		tc->running--;
@@ -406,7 +406,6 @@ static void *worker(void *arg)
 int tls_checker_new(struct tls_checker **out, const struct tls_options *opt, char *err, size_t errlen)
 {
 	struct tls_checker *tc = calloc(1, sizeof(*tc));
-	int start_err = 0;
 
 	*out = NULL;
 	if (!tc) {
@@ -416,13 +415,12 @@ int tls_checker_new(struct tls_checker **out, const struct tls_options *opt, cha
 	tc->opt = *opt;
 	pthread_mutex_init(&tc->lock, NULL);
 	pthread_cond_init(&tc->wake, NULL);
-	tc->own_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	tc->ctx = SSL_CTX_new(TLS_client_method());
 	tc->q = calloc((size_t)opt->queue, sizeof(*tc->q));
 	tc->threads = calloc((size_t)opt->workers, sizeof(*tc->threads));
 	if (ex_result_idx < 0)
 		ex_result_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (!tc->ctx || !tc->q || !tc->threads || tc->own_netns < 0) {
+	if (!tc->ctx || !tc->q || !tc->threads) {
 		snprintf(err, errlen, "cannot set up the TLS checker");
 		tls_checker_free(tc);
 		return TV_EXIT_RUNTIME;
@@ -442,7 +440,15 @@ int tls_checker_new(struct tls_checker **out, const struct tls_options *opt, cha
 		pr_warn("no trusted certificates found (tried SSL_CERT_FILE, SSL_CERT_DIR and the usual "
 			"places); every TLS check will fail verification; use --ca-file\n");
 	}
-	for (int i = 0; i < opt->workers; i++) {
+	*out = tc;
+	return 0;
+}
+
+int tls_checker_start(struct tls_checker *tc, char *err, size_t errlen)
+{
+	int start_err = 0;
+
+	for (int i = 0; i < tc->opt.workers; i++) {
 		int e = pthread_create(&tc->threads[tc->nthreads], NULL, worker, tc);
 
 		if (e) {
@@ -451,16 +457,12 @@ int tls_checker_new(struct tls_checker **out, const struct tls_options *opt, cha
 		}
 		tc->nthreads++;
 	}
-	if (!tc->nthreads) {
-		snprintf(err, errlen, "cannot start a TLS check thread: %s; use --tls-check off",
-			 strerror(start_err));
-		tls_checker_free(tc);
-		return TV_EXIT_RUNTIME;
-	}
-	if (tc->nthreads < opt->workers)
-		pr_warn("started %d of %d TLS check threads: %s\n", tc->nthreads, opt->workers,
+	if (!tc->nthreads)
+		return error_line(err, errlen, TV_EXIT_RUNTIME, "cannot start a TLS check thread: %s; use --tls-check off",
+				  strerror(start_err));
+	if (tc->nthreads < tc->opt.workers)
+		pr_warn("started %d of %d TLS check threads: %s\n", tc->nthreads, tc->opt.workers,
 			strerror(start_err));
-	*out = tc;
 	return 0;
 }
 
@@ -476,8 +478,6 @@ bool tls_checker_submit(struct tls_checker *tc, struct tls_job *job)
 		pthread_cond_signal(&tc->wake);
 	}
 	pthread_mutex_unlock(&tc->lock);
-	if (!ok && job->netns_fd >= 0)
-		close(job->netns_fd);
 	return ok;
 }
 
@@ -513,15 +513,11 @@ void tls_checker_free(struct tls_checker *tc)
 			pthread_join(tc->threads[i], NULL);
 	}
 	while (tc->qlen) {
-		if (tc->q[tc->qhead].job.netns_fd >= 0)
-			close(tc->q[tc->qhead].job.netns_fd);
 		tc->qhead = (tc->qhead + 1) % tc->opt.queue;
 		tc->qlen--;
 	}
 	for (struct tls_result *r; tls_checker_take(tc, &r);)
 		free(r);
-	if (tc->own_netns >= 0)
-		close(tc->own_netns);
 	SSL_CTX_free(tc->ctx);
 	free(tc->q);
 	free(tc->threads);

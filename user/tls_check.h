@@ -32,7 +32,8 @@ struct tls_options {
 
 struct tls_job {
 	struct tls_key key;
-	int netns_fd; /* -1: the tracer's own namespace; closed by the checker */
+	bool other_netns;   /* key.netns is not the tracer's: the socket is made there */
+	uint32_t owner_pid; /* the traced connection's owner, to find its namespace by; 0: unknown */
 };
 
 struct tls_checker;
@@ -41,7 +42,10 @@ struct tls_checker;
  * cannot be loaded, TV_EXIT_RUNTIME if no worker thread can start. Fewer
  * workers than asked is a warning. */
 int tls_checker_new(struct tls_checker **out, const struct tls_options *opt, char *err, size_t errlen);
-/* Queues a check; false if the queue is full (the job's fd is closed). */
+/* Starts the worker threads; 0, or TV_EXIT_RUNTIME with one line in err if
+ * none can start. Checks queued before wait for it. */
+int tls_checker_start(struct tls_checker *tc, char *err, size_t errlen);
+/* Queues a check; false if the queue is full. */
 bool tls_checker_submit(struct tls_checker *tc, struct tls_job *job);
 /* Takes one finished check, or returns false. The result is the caller's to free(). */
 bool tls_checker_take(struct tls_checker *tc, struct tls_result **res);

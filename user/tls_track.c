@@ -87,6 +87,11 @@ int tls_track_new(struct tls_track **out, const struct tls_track_options *opt, c
 	return 0;
 }
 
+int tls_track_start(struct tls_track *tt, char *err, size_t errlen)
+{
+	return tt ? tls_checker_start(tt->tc, err, errlen) : 0;
+}
+
 static void entry_free(struct tls_entry *e)
 {
 	for (struct tls_waiter *w = e->waiters; w; w = w->next)
@@ -136,39 +141,6 @@ static bool forbidden(const struct tv_conn *id)
 	if (id->family == 4)
 		return !memcmp(id->daddr, md4, 4);
 	return !memcmp(id->daddr, md6, 16) || (!memcmp(id->daddr, mapped, 12) && !memcmp(id->daddr + 12, md4, 4));
-}
-
-/* An fd for the connection's namespace, -1 for our own; -2 if it is gone. */
-static int netns_fd(const struct tls_track *tt, const struct tv_conn *id)
-{
-	char path[300];
-	struct stat st;
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	if (id->netns == tt->own_netns)
-		return -1;
-	if (id->owner_flags & TV_OWNER_KNOWN) {
-		snprintf(path, sizeof(path), "/proc/%u/ns/net", id->pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == id->netns)
-			return fd;
-		if (fd >= 0)
-			close(fd);
-	}
-	/* the owner is gone: a named namespace may still be there */
-	d = opendir("/run/netns");
-	while (d && (de = readdir(d))) {
-		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-		if (stat(path, &st) == 0 && st.st_ino == id->netns) {
-			closedir(d);
-			return open(path, O_RDONLY | O_CLOEXEC);
-		}
-	}
-	if (d)
-		closedir(d);
-	return -2;
 }
 
 static bool key_eq(const struct tls_key *a, const struct tls_key *b)
@@ -257,9 +229,8 @@ static const char *start_check(struct tls_track *tt, const struct tls_key *key, 
 
 	if (same_dest >= MAX_PER_DEST)
 		return "not checked: too many checks of this address already running";
-	job.netns_fd = netns_fd(tt, id);
-	if (job.netns_fd == -2)
-		return "not checked: the connection's network namespace is gone";
+	job.other_netns = id->netns != tt->own_netns;
+	job.owner_pid = id->owner_flags & TV_OWNER_KNOWN ? id->pid : 0;
 	if (!tls_checker_submit(tt->tc, &job))
 		return "not checked: the check queue is full";
 	return NULL;

@@ -52,6 +52,9 @@ enum tls_request {
 
 /* 0, or an exit code with one line in err (TV_EXIT_USAGE: the CA file). */
 int tls_track_new(struct tls_track **out, const struct tls_track_options *opt, char *err, size_t errlen);
+/* Starts the checks' threads (after the privileges are dropped: threads
+ * keep the capabilities they were made with). 0, or an exit code with err set. */
+int tls_track_start(struct tls_track *tt, char *err, size_t errlen);
 void tls_track_free(struct tls_track *tt);
 bool tls_track_port(const struct tls_track *tt, uint16_t port);
 /* The trusted certificates the checks use (for the start record); NULL: none. */

@@ -9,6 +9,7 @@
 # and pass promtool; no line is lost or torn across a rotation; lines that
 # cannot be kept while the disk is full are counted and reported.
 source "$(dirname "$0")/common.sh"
+source "$LAB_ROOT/tools/lab_ca.sh"
 need_root
 
 ns=tvagent$$
@@ -182,6 +183,47 @@ check "a full disk: one line when it works again, with the count" grep -q "works
 check_eq "a full disk: the agent ends cleanly once the disk has room" 0 "$rc"
 umount "$disk"
 
+# ---- least privilege: what /proc says of the collector and its helper
+status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+out=$LAB_TMP/nobody.json
+lab_tracer "$out" --agent --user nobody --tls-check off --interval 60 --netns "/run/netns/$ns"
+check_eq "--user nobody --tls-check off: the uid is nobody's" 65534 "$(status_of $LAB_TRACER_PID Uid)"
+check_eq "--user nobody --tls-check off: no effective capability" 0000000000000000 "$(status_of $LAB_TRACER_PID CapEff)"
+check_eq "--user nobody --tls-check off: no permitted capability" 0000000000000000 "$(status_of $LAB_TRACER_PID CapPrm)"
+check_eq "--user nobody --tls-check off: no namespace helper" "" "$(pgrep -P $LAB_TRACER_PID)"
+in_ns curl -s -o /dev/null --max-time 2 http://127.0.0.1:9809/ # refused: nothing listens
+sleep 1.5
+lab_tracer_stop
+check_eq "the start record names what was kept" '{"dropped":true,"user":"nobody","uid":65534,"gid":65534,"capabilities":[],"netns_helper":null}' \
+	"$(head -1 "$out" | jq -c .privileges)"
+check_eq "tracing goes on after the privileges are gone (a refused connection)" refused \
+	"$(jq -s -r '[.[] | select(.type == "close" and .rport == 9809)][0].verdict[0]' "$out")"
+
+# an agent as root with TLS checks: the collector keeps nothing, the helper two
+# capabilities, and a check from the traced connection's namespace still works
+ca=$LAB_TMP/ca
+ca_init "$ca" >/dev/null 2>&1
+ca_leaf "$ca" srv server.lab.test "$(ca_date '-1 day')" "$(ca_date '+400 days')" >/dev/null 2>&1
+lab_bg in_ns openssl s_server -quiet -www -accept 9810 -cert "$ca/srv.crt" -key "$ca/srv.key" \
+	-cert_chain "$ca/int.crt" >/dev/null 2>&1
+lab_wait_port "$ns" 9810
+out=$LAB_TMP/tlsagent.json
+lab_tracer "$out" --agent --all --interval 60 --netns "/run/netns/$ns" --tls-port 9810 --ca-file "$ca/root.crt"
+helper=$(pgrep -P $LAB_TRACER_PID)
+check_eq "an agent as root: no effective capability" 0000000000000000 "$(status_of $LAB_TRACER_PID CapEff)"
+check_eq "an agent as root: an empty bounding set" 0000000000000000 "$(status_of $LAB_TRACER_PID CapBnd)"
+check_eq "its namespace helper keeps CAP_SYS_ADMIN and CAP_SYS_PTRACE only" 0000000000280000 \
+	"$(status_of "$helper" CapEff)"
+in_ns curl -s -o /dev/null --max-time 5 --cacert "$ca/root.crt" --resolve server.lab.test:9810:127.0.0.1 \
+	https://server.lab.test:9810/
+sleep 2
+lab_tracer_stop
+check_eq "a TLS check made from the connection's namespace, through the helper" "ok server.lab.test" \
+	"$(jq -s -r '[.[] | select(.type == "close" and .rport == 9810)][0].tls | "\(.result) \(.server_name)"' "$out")"
+check_eq "the start record names the helper" '["sys_admin","sys_ptrace"]' \
+	"$(head -1 "$out" | jq -c .privileges.netns_helper.capabilities)"
+check "the helper ends with the agent" bash -c "! kill -0 $helper 2>/dev/null"
+
 # ---- usage errors: one line, exit 2
 usage() { # NAME PATTERN ARGS...
 	local name=$1 pat=$2 rc
@@ -195,6 +237,7 @@ usage() { # NAME PATTERN ARGS...
 	fi
 }
 usage "--agent with a COMMAND is refused" "takes no COMMAND" --agent -- true
+usage "--user with an unknown name is refused" "no such user" --user no-such-user-here -d 1
 usage "--interval without JSON is refused" "needs --agent, --json or --metrics-file" --interval 5
 usage "--metrics with a bad address is refused" "needs \[ADDR:\]PORT" --metrics localhost:x
 "$PY" -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", '"$((mport + 1))"')); s.listen(); time.sleep(5)' &

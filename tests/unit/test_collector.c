@@ -499,7 +499,7 @@ static void test_tls_hold(void)
 	const struct call *e;
 
 	stat("/proc/self/ns/net", &st);
-	if (lfd < 0 || tls_track_new(&tt, &to, err, sizeof(err))) {
+	if (lfd < 0 || tls_track_new(&tt, &to, err, sizeof(err)) || tls_track_start(tt, err, sizeof(err))) {
 		CHECK(false, "TLS checker and a local listener start");
 		return;
 	}

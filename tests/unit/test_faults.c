@@ -61,12 +61,16 @@ int main(void)
 
 	thread_starts = 0;
 	fail_thread_mask = 0xf;
-	CHECK(tls_checker_new(&tc, &opt, err, sizeof(err)) == TV_EXIT_RUNTIME && !tc &&
+	CHECK(tls_checker_new(&tc, &opt, err, sizeof(err)) == 0 &&
+		      tls_checker_start(tc, err, sizeof(err)) == TV_EXIT_RUNTIME &&
 		      strstr(err, "cannot start a TLS check thread"),
 	      "no TLS check thread: exit 1 with one line, no checker that never checks");
+	tls_checker_free(tc);
 	thread_starts = 0;
 	fail_thread_mask = 0x1; /* the first fails, the other three start */
-	CHECK(tls_checker_new(&tc, &opt, err, sizeof(err)) == 0 && tc, "three of four threads: the checker runs");
+	joins_of_started = joins_of_others = 0;
+	CHECK(tls_checker_new(&tc, &opt, err, sizeof(err)) == 0 && tc && tls_checker_start(tc, err, sizeof(err)) == 0,
+	      "three of four threads: the checker runs");
 	tls_checker_free(tc);
 	CHECK(joins_of_started == 3 && joins_of_others == 0,
 	      "stopping joins exactly the three threads that started");

@@ -70,7 +70,7 @@ static void test_cache_and_waiters(uint32_t own_netns)
 	char err[256];
 	int n, seen[300] = { 0 }, dup = 0;
 
-	if (tls_track_new(&tt, &opt, err, sizeof(err))) {
+	if (tls_track_new(&tt, &opt, err, sizeof(err)) || tls_track_start(tt, err, sizeof(err))) {
 		CHECK(false, "checker starts");
 		return;
 	}
@@ -94,7 +94,7 @@ static void test_cache_and_waiters(uint32_t own_netns)
 	/* 300 connections wait for one check; one of them goes away first */
 	opt.ttl_s = 0;
 	tls_track_free(tt);
-	if (tls_track_new(&tt, &opt, err, sizeof(err)))
+	if (tls_track_new(&tt, &opt, err, sizeof(err)) || tls_track_start(tt, err, sizeof(err)))
 		return;
 	c.dport = ports[0];
 	for (int i = 0; i < 300; i++) {
@@ -143,7 +143,8 @@ int main(void)
 	opt = (struct tls_track_options){ .extra_ports = cfg.tls_ports, .nextra_ports = cfg.ntls_ports,
 					  .names = cfg.tls_names, .nnames = cfg.ntls_names,
 					  .timeout_ms = cfg.tls_timeout_ms, .ttl_s = cfg.tls_ttl_s };
-	CHECK(tls_track_new(&tt, &opt, err, sizeof(err)) == 0, "checker starts");
+	CHECK(tls_track_new(&tt, &opt, err, sizeof(err)) == 0 && tls_track_start(tt, err, sizeof(err)) == 0,
+	      "checker starts");
 	if (!tt)
 		UNIT_EXIT();
 	c = conn("10.0.0.5", 8443, TV_DIR_OUT);
@@ -173,9 +174,19 @@ int main(void)
 	      "nor the IPv6 metadata address");
 	c = conn("127.0.0.1", 9999, TV_DIR_OUT);
 	c.netns = 1; /* a namespace that does not exist */
-	CHECK(tls_track_request(tt, &c, "x.example", &w, &res) == TLS_REQ_FAILED &&
-		      res->result == TLS_RESULT_ERROR && strstr(res->error, "namespace"),
-	      "a vanished namespace: one clear error, no check");
+	c.cookie = 77;
+	CHECK(tls_track_request(tt, &c, "x.example", &w, &res) == TLS_REQ_PENDING,
+	      "a check in another namespace is handed to the checker");
+	{
+		uint64_t end = clock_mono_now_ns() + 3000000000ULL, cookie = 0;
+
+		res = NULL;
+		while (clock_mono_now_ns() < end && !tls_track_next(tt, &cookie, &res))
+			usleep(5000);
+		CHECK(res && cookie == 77 && res->result == TLS_RESULT_ERROR &&
+			      !strcmp(res->error, "the connection's network namespace is gone"),
+		      "a vanished namespace: one clear error, no connection made");
+	}
 	tls_track_free(tt);
 
 	opt.ca_file = "/nonexistent.pem";

@@ -85,11 +85,11 @@ static: $(BUILD)/static/tcpvitals
 # A tarball to copy to a host: the static binary, the man page, the jq
 # recipes, the README, and their SHA256SUMS.
 DIST := $(BUILD)/dist/tcpvitals-$(VERSION)-$(ARCH)
-dist: $(BUILD)/static/tcpvitals
+dist: $(BUILD)/static/tcpvitals $(BUILD)/tcpvitals.service
 	$(Q)rm -rf $(DIST) && mkdir -p $(DIST)/jq
-	$(Q)cp $(BUILD)/static/tcpvitals tools/tcpvitals.8 README.md $(DIST)/
+	$(Q)cp $(BUILD)/static/tcpvitals tools/tcpvitals.8 README.md $(BUILD)/tcpvitals.service $(DIST)/
 	$(Q)cp tools/jq/*.jq $(DIST)/jq/
-	$(Q)cd $(DIST) && sha256sum tcpvitals tcpvitals.8 README.md jq/*.jq > SHA256SUMS
+	$(Q)cd $(DIST) && sha256sum tcpvitals tcpvitals.8 README.md tcpvitals.service jq/*.jq > SHA256SUMS
 	$(Q)tar -C $(BUILD)/dist -czf $(DIST).tar.gz $(notdir $(DIST))
 	$(call msg,DIST,$(DIST).tar.gz)
 
@@ -145,9 +145,19 @@ bench: $(BUILD)/tcpvitals $(BUILD)/bench/attach_empty $(BUILD)/bench/churn $(BUI
 bench-readme:
 	$(Q)python3 tools/bench_table.py --readme README.md
 
-install: $(BUILD)/tcpvitals
-	install -D -m 0755 $(BUILD)/tcpvitals $(DESTDIR)/usr/local/sbin/tcpvitals
-	install -D -m 0644 tools/tcpvitals.8 $(DESTDIR)/usr/local/share/man/man8/tcpvitals.8
+# The binary, the man page and the agent's systemd unit; the unit's user
+# (tcpvitals) is created when installing into the running system.
+PREFIX ?= /usr/local
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+install: $(BUILD)/tcpvitals $(BUILD)/tcpvitals.service
+	install -D -m 0755 $(BUILD)/tcpvitals $(DESTDIR)$(PREFIX)/sbin/tcpvitals
+	install -D -m 0644 tools/tcpvitals.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcpvitals.8
+	install -D -m 0644 $(BUILD)/tcpvitals.service $(DESTDIR)$(UNITDIR)/tcpvitals.service
+	if [ -z "$(DESTDIR)" ] && ! getent passwd tcpvitals >/dev/null; then \
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tcpvitals; fi
+
+$(BUILD)/tcpvitals.service: tools/tcpvitals.service | $(BUILD)
+	$(Q)sed 's|@SBINDIR@|$(PREFIX)/sbin|g' $< > $@
 
 clean:
 	$(Q)rm -rf $(BUILD)

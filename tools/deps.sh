@@ -7,7 +7,7 @@ need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 for p in clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libssl-dev pkg-config make gcc \
 	iproute2 iptables curl python3 openssl jq iperf3 kmod \
-	qemu-system-x86 busybox-static cpio xz-utils libmicrohttpd-dev libcap-ng-dev prometheus; do
+	qemu-system-x86 busybox-static cpio xz-utils libmicrohttpd-dev libcap-ng-dev prometheus systemd; do
 	have_pkg "$p" || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

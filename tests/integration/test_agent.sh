@@ -224,6 +224,17 @@ check_eq "the start record names the helper" '["sys_admin","sys_ptrace"]' \
 	"$(head -1 "$out" | jq -c .privileges.netns_helper.capabilities)"
 check "the helper ends with the agent" bash -c "! kill -0 $helper 2>/dev/null"
 
+# ---- the service: installed by make install, verified by systemd
+make -s -C "$LAB_ROOT" install DESTDIR="$LAB_TMP/root" >/dev/null
+unit=$LAB_TMP/root/usr/local/lib/systemd/system/tcpvitals.service
+check "make install puts the binary, the man page and the unit in place" \
+	test -x "$LAB_TMP/root/usr/local/sbin/tcpvitals" -a -f "$LAB_TMP/root/usr/local/share/man/man8/tcpvitals.8" -a -f "$unit"
+check_eq "the unit runs the installed binary as an agent" "ExecStart=/usr/local/sbin/tcpvitals --agent --user tcpvitals --output /var/log/tcpvitals/agent.json" \
+	"$(grep '^ExecStart=' "$unit")"
+mkdir -p "$LAB_TMP/unit"
+sed "s|/usr/local/sbin/tcpvitals|$TCPVITALS|" "$unit" >"$LAB_TMP/unit/tcpvitals.service"
+check "the unit passes systemd-analyze verify" systemd-analyze verify --man=no "$LAB_TMP/unit/tcpvitals.service"
+
 # ---- usage errors: one line, exit 2
 usage() { # NAME PATTERN ARGS...
 	local name=$1 pat=$2 rc

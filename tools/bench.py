@@ -24,6 +24,9 @@ table. Sections (BENCH_ONLY=name,name to run some):
   collector   the collector alone: a churn recorded with --record, replayed through
               decode, table, verdicts and each format on one core (best of 5 passes)
   memory      the collector's peak RSS after churns of two sizes
+  agent       --agent: the churn rate traced / untraced (interleaved rounds), then one
+              agent run while BENCH_AGENT_CONNS connections (default 5 million) churn
+              through it, its RSS sampled as they pass (flat after warm-up?)
 
 Knobs: BENCH_SECONDS (one run, default 3), BENCH_ROUNDS (default 7).
 """
@@ -503,10 +506,54 @@ def section_memory():
     return res
 
 
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def section_agent():
+    bpf_stats(False)
+    res = {}
+    agent = Tcpvitals("--agent", "--interval", "60", "--tls-check", "off")
+    res["churn"] = ratio_rounds(agent, "churn")
+    r = res["churn"]
+    log("agent churn rate traced/untraced median %.3f (%.3f to %.3f), untraced %.0f/s" % (
+        r["median"], r["min"], r["max"], r["untraced_median"]))
+    want = int(os.environ.get("BENCH_AGENT_CONNS", "5000000"))
+    settle()
+    agent = Tcpvitals("--agent", "--interval", "10", "--tls-check", "off")
+    agent.start()
+    samples, total, t0 = [], 0, time.monotonic()
+    try:
+        while total < want:
+            _, n = churn(10)
+            total += n
+            samples.append((total, rss_kb(agent.proc.pid)))
+            log("agent: %d connections, RSS %d kB" % samples[-1])
+    finally:
+        time.sleep(1)
+        hwm = vm_hwm_kb(agent.proc.pid)
+        agent.stop()
+    # warm-up: the first sample past a tenth of the run
+    warm = next(s for s in samples if s[0] >= want / 10)
+    after = [s[1] for s in samples if s[0] >= warm[0]]
+    res["rss"] = {"connections": total, "seconds": time.monotonic() - t0, "samples": samples,
+                  "warm_connections": warm[0], "warm_kb": warm[1], "last_kb": samples[-1][1],
+                  "max_after_warm_kb": max(after), "min_after_warm_kb": min(after), "vm_hwm_kb": hwm,
+                  "max_growth_pct": 100.0 * (max(after) - warm[1]) / warm[1]}
+    log("agent: %d connections; RSS %d kB after %d (warm-up), last %d kB, %d to %d kB after warm-up "
+        "(at most %+.1f%% over the first)" % (total, warm[1], warm[0], samples[-1][1], min(after), max(after),
+                                               res["rss"]["max_growth_pct"]))
+    return res
+
+
 SECTIONS = {"hooks": section_hooks, "rcvpath": section_rcvpath, "rcvtls": section_rcvtls,
             "rcvdelta": section_rcvdelta, "throughput": section_throughput,
             "churn": section_churn,
-            "collector": section_collector, "memory": section_memory}
+            "collector": section_collector, "memory": section_memory, "agent": section_agent}
 
 
 def main():

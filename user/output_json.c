@@ -459,15 +459,21 @@ static void json_conn_end(struct output *o, const struct conn_ref *c, const stru
 	jw_end(&w);
 }
 
-static void json_lost(struct output *o, uint64_t ts_ns, uint64_t records)
+/* A record of one count: {"type":TYPE,"ts":...,KEY:n} */
+static void write_count_record(struct output *o, const char *type, uint64_t ts_ns, const char *key, uint64_t n)
 {
 	struct jw w;
 
 	jw_begin(&w, o->f);
-	jw_lit(&w, "type", "lost");
+	jw_lit(&w, "type", type);
 	write_ts(o, &w, ts_ns);
-	jw_u64(&w, "records", records);
+	jw_u64(&w, key, n);
 	jw_end(&w);
+}
+
+static void json_lost(struct output *o, uint64_t ts_ns, uint64_t records)
+{
+	write_count_record(o, "lost", ts_ns, "records", records);
 }
 
 static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *si)
@@ -688,13 +694,7 @@ static void json_summary(struct output *o, const struct summary_info *si)
 
 static void json_output_lost(struct output *o, uint64_t ts_ns, uint64_t lines)
 {
-	struct jw w;
-
-	jw_begin(&w, o->f);
-	jw_lit(&w, "type", "output_lost");
-	write_ts(o, &w, ts_ns);
-	jw_u64(&w, "lines", lines);
-	jw_end(&w);
+	write_count_record(o, "output_lost", ts_ns, "lines", lines);
 }
 
 const struct output_ops output_json_ops = {

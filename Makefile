@@ -9,14 +9,10 @@ BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
 CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Ibpf -I$(BUILD) -Iuser -D_GNU_SOURCE
-LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lpthread -lcap-ng
-# The metrics endpoint (--metrics) needs libmicrohttpd; without it the
-# binary still builds, with --metrics-file only.
-HAVE_MHD := $(shell pkg-config --exists libmicrohttpd 2>/dev/null && echo 1)
-ifeq ($(HAVE_MHD),1)
+# The metrics endpoint (--metrics) is libmicrohttpd's; the static build has
+# none (see static below).
+LDLIBS := -lbpf -lelf -lz -lssl -lcrypto -lpthread -lcap-ng -lmicrohttpd
 MHD_CFLAGS := -DTV_HAVE_MHD
-LDLIBS += -lmicrohttpd
-endif
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 CFLAGS += -DTV_VERSION='"$(VERSION)"'
 

@@ -95,5 +95,37 @@ int main(void)
 	      "prefix match");
 	prefix_parse("10.1.200.0/21", &p);
 	CHECK(prefix_match(&p, 4, a4), "prefix match on a partial byte");
+	/* the agent and its outputs */
+	CHECK(parse(&cfg, err, ARGS("--agent")) == TV_CLI_RUN && cfg.agent && cfg.json && cfg.interval_s == 60,
+	      "--agent writes JSON, a summary every 60 s");
+	CHECK(parse(&cfg, err, ARGS("--agent", "--interval", "0.5")) == TV_CLI_RUN && cfg.interval_s == 0.5,
+	      "--interval takes fractional seconds");
+	CHECK(parse(&cfg, err, ARGS("--agent", "--interval", "0.01")) == TV_CLI_ERROR && strstr(err, "at least 0.1"),
+	      "--interval below 0.1 s is refused");
+	CHECK(parse(&cfg, err, ARGS("--interval", "5")) == TV_CLI_ERROR && strstr(err, "--agent, --json"),
+	      "--interval with the text format is refused");
+	CHECK(parse(&cfg, err, ARGS("--json", "--interval", "5")) == TV_CLI_RUN && !cfg.agent,
+	      "--json --interval: summaries without the agent");
+	CHECK(parse(&cfg, err, ARGS("--agent", "--", "curl")) == TV_CLI_ERROR && strstr(err, "takes no COMMAND"),
+	      "--agent with a COMMAND is refused");
+	CHECK(parse(&cfg, err, ARGS("--metrics-file", "/tmp/x.prom")) == TV_CLI_RUN && cfg.interval_s == 60 &&
+		      !strcmp(cfg.metrics_file, "/tmp/x.prom"),
+	      "--metrics-file alone: every 60 s, text output as usual");
+	CHECK(parse(&cfg, err, ARGS("--metrics", "9100")) == TV_CLI_RUN && cfg.metrics_port == 9100 &&
+		      cfg.metrics_addr.family == 4 && cfg.metrics_addr.addr[0] == 127 && cfg.metrics_addr.addr[3] == 1,
+	      "--metrics PORT listens on 127.0.0.1");
+	CHECK(parse(&cfg, err, ARGS("--metrics", "0.0.0.0:9100")) == TV_CLI_RUN && cfg.metrics_addr.family == 4 &&
+		      cfg.metrics_addr.addr[0] == 0,
+	      "--metrics ADDR:PORT");
+	CHECK(parse(&cfg, err, ARGS("--metrics", "[::1]:9100")) == TV_CLI_RUN && cfg.metrics_addr.family == 6 &&
+		      cfg.metrics_addr.addr[15] == 1 && cfg.metrics_port == 9100,
+	      "--metrics [IPv6]:PORT");
+	CHECK(parse(&cfg, err, ARGS("--metrics", "::1:9100")) == TV_CLI_ERROR && strstr(err, "[ADDR]:PORT"),
+	      "--metrics with an IPv6 address without brackets is refused");
+	CHECK(parse(&cfg, err, ARGS("--metrics", "localhost:9100")) == TV_CLI_ERROR, "--metrics takes no names");
+	CHECK(parse(&cfg, err, ARGS("--metrics", "127.0.0.1:0")) == TV_CLI_ERROR, "--metrics port 0 is refused");
+	CHECK(parse(&cfg, err, ARGS("--user", "nobody")) == TV_CLI_RUN && !strcmp(cfg.user, "nobody"),
+	      "--user is kept as given (looked up after parsing)");
+	CHECK(parse(&cfg, err, ARGS("--user", "")) == TV_CLI_ERROR && strstr(err, "--user"), "--user '' is refused");
 	UNIT_EXIT();
 }

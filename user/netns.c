@@ -124,17 +124,25 @@ static void helper_reply(int fd, int err, int sock)
 static void __attribute__((noreturn)) helper_main(int fd, pid_t parent)
 {
 	struct helper_req q;
+	int null;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
 	signal(SIGINT, SIG_IGN); /* Ctrl-C is for the collector, which ends us */
 	signal(SIGHUP, SIG_IGN);
-	/* nothing of the collector's: its output, its BPF objects */
+	/* nothing of the collector's: its output (a pipe's reader must see its
+	 * end when the collector goes), its BPF objects */
 	if (dup2(fd, 3) != 3)
 		_exit(1);
 	close_range(4, ~0U, 0);
 	fd = 3;
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
 	capng_clear(CAPNG_SELECT_BOTH);
 	capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_SYS_ADMIN,
 		      CAP_SYS_PTRACE, -1);

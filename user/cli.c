@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "log.h"
+#include "tls_hello.h"
 
 void cli_usage(FILE *out)
 {
@@ -171,12 +172,8 @@ bool tls_name_parse(const char *text, struct tv_tls_name *tn)
 		return false;
 	name = eq + 1;
 	n = strlen(name);
-	if (!n || n >= sizeof(tn->name))
+	if (n >= sizeof(tn->name) || !dns_name_plausible(name, n))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(name[i] == '.' || name[i] == '-' || name[i] == '_' || (name[i] >= '0' && name[i] <= '9') ||
-		      (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z')))
-			return false;
 	memcpy(tn->name, name, n + 1);
 	memcpy(buf, text, (size_t)(eq - text));
 	buf[eq - text] = '\0';
@@ -264,19 +261,17 @@ static enum tv_cli_result add_port(const char *opt, const char *arg, uint16_t *p
 	return TV_CLI_RUN;
 }
 
-static bool parse_netns(const char *s, uint32_t *inode)
+/* --netns INODE now; a PATH is resolved by cli_check. */
+static void parse_netns(const char *s, struct tv_config *cfg)
 {
 	unsigned long long v;
-	struct stat st;
 
-	if (parse_ulong(s, UINT32_MAX, &v) && v) {
-		*inode = (uint32_t)v;
-		return true;
-	}
-	if (stat(s, &st) != 0)
-		return false;
-	*inode = (uint32_t)st.st_ino;
-	return true;
+	cfg->netns_path = NULL;
+	cfg->netns = 0;
+	if (parse_ulong(s, UINT32_MAX, &v) && v)
+		cfg->netns = (uint32_t)v;
+	else
+		cfg->netns_path = s;
 }
 
 enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char *err, size_t errlen)
@@ -368,10 +363,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			cfg->nraddrs++;
 			break;
 		case OPT_NETNS:
-			if (!parse_netns(optarg, &cfg->netns))
-				return fail(err, errlen,
-					    "--netns needs a namespace file (e.g. /run/netns/NAME) or an inode number, got '%s'",
-					    optarg);
+			parse_netns(optarg, cfg);
 			break;
 		case 'd':
 			if (!parse_seconds(optarg, &cfg->duration_s))
@@ -461,8 +453,6 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			cfg->ntls_names++;
 			break;
 		case OPT_CA_FILE:
-			if (access(optarg, R_OK) != 0)
-				return fail(err, errlen, "--ca-file %s: %s", optarg, strerror(errno));
 			cfg->ca_file = optarg;
 			break;
 		case OPT_TLS_TIMEOUT:
@@ -517,5 +507,21 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
 		return fail(err, errlen, "-- needs a command to run");
 	}
+	return TV_CLI_RUN;
+}
+
+enum tv_cli_result cli_check(struct tv_config *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (cfg->netns_path) {
+		if (stat(cfg->netns_path, &st) != 0)
+			return fail(err, errlen,
+				    "--netns needs a namespace file (e.g. /run/netns/NAME) or an inode number, got '%s'",
+				    cfg->netns_path);
+		cfg->netns = (uint32_t)st.st_ino;
+	}
+	if (cfg->ca_file && access(cfg->ca_file, R_OK) != 0)
+		return fail(err, errlen, "--ca-file %s: %s", cfg->ca_file, strerror(errno));
 	return TV_CLI_RUN;
 }

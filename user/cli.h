@@ -39,6 +39,7 @@ struct tv_config {
 	struct tv_prefix raddrs[TV_MAX_FILTERS];
 	int nraddrs;
 	uint32_t netns;     /* 0: every namespace */
+	const char *netns_path; /* --netns PATH, resolved to netns by cli_check */
 	double duration_s;  /* 0: until stopped */
 	uint64_t ringbuf_size;
 	enum tv_hooks_mode hooks;
@@ -71,8 +72,11 @@ enum tv_cli_result {
 	TV_CLI_ERROR = 2, /* usage error; err holds one line */
 };
 
-/* Parses argv into cfg; on error writes a one-line message into err. */
+/* Parses argv into cfg, touching no file; on error writes a one-line message into err. */
 enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char *err, size_t errlen);
+/* After parsing: what the options name in the file system (--netns PATH,
+ * --ca-file). TV_CLI_RUN, or TV_CLI_ERROR with one line in err. */
+enum tv_cli_result cli_check(struct tv_config *cfg, char *err, size_t errlen);
 void cli_usage(FILE *out);
 bool prefix_parse(const char *text, struct tv_prefix *p);
 bool prefix_match(const struct tv_prefix *p, uint8_t family, const uint8_t *addr);

@@ -16,14 +16,18 @@ enum tv_log_level log_level(void)
 
 void tv_log(enum tv_log_level level, const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
+	int n;
 
 	if (level > current)
 		return;
-	fputs("tcpvitals: ", stderr);
+	/* one write a line: threads' lines and a journal's records stay whole */
+	n = snprintf(line, sizeof(line), "tcpvitals: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
+	fputs(line, stderr);
 }
 
 int error_line(char *err, size_t errlen, int code, const char *fmt, ...)

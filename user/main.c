@@ -389,7 +389,7 @@ static int check_pids(const struct tv_config *cfg)
 {
 	for (int i = 0; i < cfg->npids; i++) {
 		if (kill(cfg->pids[i], 0) != 0 && errno == ESRCH) {
-			fprintf(stderr, "tcpvitals: --pid %d: no such process\n", cfg->pids[i]);
+			pr_warn("--pid %d: no such process\n", cfg->pids[i]);
 			return TV_EXIT_USAGE;
 		}
 	}
@@ -419,10 +419,14 @@ int main(int argc, char **argv)
 	case TV_CLI_EXIT:
 		return TV_EXIT_OK;
 	case TV_CLI_ERROR:
-		fprintf(stderr, "tcpvitals: %s\n", err);
+		pr_warn("%s\n", err);
 		return TV_EXIT_USAGE;
 	case TV_CLI_RUN:
 		break;
+	}
+	if (cli_check(&r.cfg, err, sizeof(err)) != TV_CLI_RUN) {
+		pr_warn("%s\n", err);
+		return TV_EXIT_USAGE;
 	}
 	log_set_level(r.cfg.verbose ? TV_LOG_DEBUG : TV_LOG_WARN);
 	rc = check_pids(&r.cfg);
@@ -432,34 +436,34 @@ int main(int argc, char **argv)
 	/* before COMMAND exists: a bad --output or --ca-file must not leave it behind */
 	if (r.cfg.agent) {
 		if (sink_open(&r.sink, r.cfg.output, err, sizeof(err))) {
-			fprintf(stderr, "tcpvitals: %s\n", err);
+			pr_warn("%s\n", err);
 			return TV_EXIT_USAGE;
 		}
 	} else if (r.cfg.output) {
 		r.outfile = output_open(r.cfg.output, err, sizeof(err));
 		if (!r.outfile) {
-			fprintf(stderr, "tcpvitals: %s\n", err);
+			pr_warn("%s\n", err);
 			return TV_EXIT_USAGE;
 		}
 	}
 	/* bound now: a privileged port, and a clear error before anything runs */
 	if (r.cfg.metrics_addr.family &&
 	    !(r.metrics = metrics_server_listen(&r.cfg.metrics_addr, r.cfg.metrics_port, err, sizeof(err)))) {
-		fprintf(stderr, "tcpvitals: %s\n", err);
+		pr_warn("%s\n", err);
 		return TV_EXIT_USAGE;
 	}
 	r.drop = r.cfg.agent || r.cfg.user;
 	if (r.cfg.user && privs_lookup_user(r.cfg.user, &r.uid, &r.gid, err, sizeof(err))) {
-		fprintf(stderr, "tcpvitals: %s\n", err);
+		pr_warn("%s\n", err);
 		return TV_EXIT_USAGE;
 	}
 	/* before any thread: it keeps what the TLS checks in other namespaces need */
 	if (r.drop && !r.cfg.tls_off && getuid() == 0 && netns_helper_start(err, sizeof(err))) {
-		fprintf(stderr, "tcpvitals: %s\n", err);
+		pr_warn("%s\n", err);
 		return TV_EXIT_RUNTIME;
 	}
 	if (r.cfg.record && !(r.recfile = fopen(r.cfg.record, "we"))) {
-		fprintf(stderr, "tcpvitals: --record %s: %s\n", r.cfg.record, strerror(errno));
+		pr_warn("--record %s: %s\n", r.cfg.record, strerror(errno));
 		return TV_EXIT_USAGE;
 	}
 	if (!r.cfg.tls_off) {
@@ -471,7 +475,7 @@ int main(int argc, char **argv)
 
 		rc = tls_track_new(&r.tls, &to, err, sizeof(err));
 		if (rc) {
-			fprintf(stderr, "tcpvitals: %s\n", err);
+			pr_warn("%s\n", err);
 			return rc;
 		}
 	}
@@ -481,7 +485,7 @@ int main(int argc, char **argv)
 		int cmd_stdout = r.cfg.json && !r.cfg.output ? STDERR_FILENO : -1;
 
 		if (command_spawn(&r.cmd, r.cfg.command, cmd_stdout, err, sizeof(err))) {
-			fprintf(stderr, "tcpvitals: %s\n", err);
+			pr_warn("%s\n", err);
 			tls_track_free(r.tls);
 			return TV_EXIT_RUNTIME;
 		}
@@ -489,7 +493,7 @@ int main(int argc, char **argv)
 	}
 	rc = loader_start(&r.ld, &r.cfg, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "tcpvitals: %s\n", err);
+		pr_warn("%s\n", err);
 		if (r.have_cmd) {
 			kill(r.cmd.pid, SIGKILL);
 			command_wait(&r.cmd);
@@ -502,7 +506,7 @@ int main(int argc, char **argv)
 		int e = loader_trace_tree(&r.ld, pid);
 
 		if (e) {
-			fprintf(stderr, "tcpvitals: cannot mark process %d as traced: %s\n", pid, strerror(-e));
+			pr_warn("cannot mark process %d as traced: %s\n", pid, strerror(-e));
 			rc = TV_EXIT_RUNTIME;
 			goto out;
 		}
@@ -522,13 +526,13 @@ int main(int argc, char **argv)
 	clock_init(&r.out.clk);
 	if ((r.out.ops->init && r.out.ops->init(&r.out)) ||
 	    collector_init(&r.col, &r.cfg, &r.out, r.tls, MAX_CONNS)) {
-		fprintf(stderr, "tcpvitals: out of memory\n");
+		pr_warn("out of memory\n");
 		rc = TV_EXIT_RUNTIME;
 		goto out;
 	}
 	r.rb = ring_buffer__new(loader_ringbuf_fd(&r.ld), on_ring_record, &r, NULL);
 	if (!r.rb) {
-		fprintf(stderr, "tcpvitals: cannot open the ring buffer: %s\n", strerror(errno));
+		pr_warn("cannot open the ring buffer: %s\n", strerror(errno));
 		rc = TV_EXIT_RUNTIME;
 		goto out;
 	}
@@ -547,14 +551,14 @@ int main(int argc, char **argv)
 	si.ca_store = tls_track_ca_store(r.tls);
 	/* everything that needs privilege is open: give it up, then start the threads */
 	if (r.drop && privs_drop(&r.privs, r.cfg.user, r.uid, r.gid, err, sizeof(err))) {
-		fprintf(stderr, "tcpvitals: %s\n", err);
+		pr_warn("%s\n", err);
 		rc = TV_EXIT_PRIV;
 		goto out;
 	}
 	if (!r.drop)
 		privs_read(&r.privs);
 	if (tls_track_start(r.tls, err, sizeof(err))) {
-		fprintf(stderr, "tcpvitals: %s\n", err);
+		pr_warn("%s\n", err);
 		rc = TV_EXIT_RUNTIME;
 		goto out;
 	}
@@ -572,14 +576,14 @@ int main(int argc, char **argv)
 	if (r.metrics) {
 		metrics_refresh(&r, r.period.start_ns, true);
 		if (metrics_server_run(r.metrics, err, sizeof(err))) {
-			fprintf(stderr, "tcpvitals: %s\n", err);
+			pr_warn("%s\n", err);
 			rc = TV_EXIT_RUNTIME;
 			goto out;
 		}
 	}
 
 	if (r.have_cmd && command_release(&r.cmd, r.cfg.command[0], err, sizeof(err))) {
-		fprintf(stderr, "tcpvitals: %s\n", err);
+		pr_warn("%s\n", err);
 		command_wait(&r.cmd);
 		rc = command_exit_code(&r.cmd);
 		goto out;

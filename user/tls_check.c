@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include "clock.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "netns.h"
@@ -96,10 +97,7 @@ const char *tls_checker_ca_store(const struct tls_checker *tc)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clock_mono_now_ns() / 1000000);
 }
 
 /* Keeps going after a verification error so that every error is recorded. */

@@ -44,18 +44,18 @@ static struct cursor sub(struct cursor *c, size_t n)
 	return s;
 }
 
-static int valid_host(const uint8_t *s, size_t n)
+bool dns_name_plausible(const char *s, size_t n)
 {
 	if (n == 0 || n > TV_SNI_MAX)
-		return 0;
+		return false;
 	for (size_t i = 0; i < n; i++) {
-		uint8_t ch = s[i];
+		char ch = s[i];
 
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 		      ch == '-' || ch == '.' || ch == '_'))
-			return 0;
+			return false;
 	}
-	return 1;
+	return true;
 }
 
 /*
@@ -92,7 +92,7 @@ static int find_sni(struct cursor hs, char *name)
 			if (num(&list, 1, &type) || num(&list, 2, &n) || take(&list, n, &host))
 				return -1;
 			if (type == 0) {
-				if (!valid_host(host, n))
+				if (!dns_name_plausible((const char *)host, n))
 					return -2;
 				memcpy(name, host, n);
 				name[n] = '\0';

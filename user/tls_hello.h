@@ -2,6 +2,7 @@
 #ifndef TV_TLS_HELLO_H
 #define TV_TLS_HELLO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,5 +20,8 @@ enum tls_hello_result {
  * the host name (NUL-terminated, checked to be a plausible DNS name). */
 enum tls_hello_result tls_hello_sni(const uint8_t *data, size_t len, char name[TV_SNI_MAX + 1]);
 const char *tls_hello_result_name(enum tls_hello_result r);
+/* A host name of letters, digits, '-', '.' and '_', 1 to TV_SNI_MAX bytes:
+ * what a server name sent or given may hold. */
+bool dns_name_plausible(const char *s, size_t n);
 
 #endif

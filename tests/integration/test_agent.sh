@@ -19,6 +19,8 @@ in_ns() { ip netns exec "$ns" "$@"; }
 nst() { lab_counter "$ns" "$1"; }
 lab_bg in_ns "$CHURN" server 127.0.0.1 9801
 lab_wait_port "$ns" 9801
+# one MSS a packet, as on a wire (loopback's 64 kB GSO packets would make the loss coarse)
+in_ns ethtool -K lo tso off gso off >/dev/null
 mkdir "$LAB_TMP/www"
 head -c 2000000 /dev/urandom >"$LAB_TMP/www/blob"
 lab_http "$ns" 127.0.0.1 9802 "$LAB_TMP/www"
@@ -33,7 +35,7 @@ lab_tracer "$out" --agent --interval 1 --netns "/run/netns/$ns" --tls-check off 
 
 in_ns "$CHURN" count 127.0.0.1 9801 300 >/dev/null
 # a transfer with loss both ways
-lab_loss "$ns" 9802 0.03
+lab_loss "$ns" 9802 0.05
 lossy=$(in_ns curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 30 http://127.0.0.1:9802/blob)
 lab_loss_off "$ns"
 # a connection that stalls: everything to and from the server dropped after 0.3 s
@@ -167,8 +169,13 @@ files=("$out.1" "$out.2" "$out.3" "$out")
 check_eq "rotation: every file was written to" 4 "$(for f in "${files[@]}"; do [ -s "$f" ] && echo; done | wc -l)"
 check_eq "rotation: every line of every file is whole JSON" 0 \
 	"$(cat "${files[@]}" | jq -R 'fromjson? // "TORN"' | grep -c '"TORN"')"
-check_eq "rotation: every close written once, none lost (3000 connections, both ends)" "6000 6000" \
+stop=$(jq -c 'select(.type == "stop")' "$out")
+check_eq "rotation: every close the collector reported is in the files, once" \
+	"$(echo "$stop" | jq .connections) $(echo "$stop" | jq .connections)" \
 	"$(cat "${files[@]}" | jq -s '[.[] | select(.type == "close" and (.lport == 9801 or .rport == 9801)) | .conn] | "\(length) \(unique | length)"' -r)"
+# (a ring buffer that overflows while the machine is busy loses records, counted)
+check_eq "rotation: connections reported + records the kernel could not hand over = 6000 (3000, both ends)" 6000 \
+	"$(echo "$stop" | jq '.connections + .lost')"
 
 # ---- SIGHUP after the switch to another user: the new file is that user's
 logs=$LAB_TMP/logs

@@ -11,7 +11,9 @@ static enum tv_cli_result parse(struct tv_config *cfg, char *err, const char *co
 	while (*args)
 		argv[argc++] = (char *)*args++;
 	argv[argc] = NULL;
-	return cli_parse(argc, argv, cfg, err, 256);
+	if (cli_parse(argc, argv, cfg, err, 256) != TV_CLI_RUN)
+		return TV_CLI_ERROR;
+	return cli_check(cfg, err, 256);
 }
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })

@@ -1,3 +1,4 @@
+#include <ctype.h>
 /* ClientHello parsing: real hellos from curl, openssl and Python; truncated,
  * malformed and randomly mutated ones must neither crash nor invent a name. */
 #include <stdlib.h>
@@ -103,7 +104,9 @@ int main(void)
 	CHECK(parse(buf, n, name) == TLS_HELLO_MALFORMED && name[0] == 0, "a server name that is no DNS name");
 
 	/* deterministic mutation fuzzing of the real hellos: no crash (run under
-	 * ASan in make test), any name found is a plausible DNS name */
+	 * ASan in make test); any name found is bytes of the hello itself, each a
+	 * visible ASCII character (isgraph: no control byte, space or 8-bit byte
+	 * gets through; a looser test than the parser's own, so not a copy of it) */
 	unsigned seed = 12345, found_bad = 0, runs = 0;
 	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
 		size_t len = load(real[i].file, buf, sizeof(buf));
@@ -116,11 +119,11 @@ int main(void)
 				m[rand_r(&seed) % len] = (uint8_t)rand_r(&seed);
 			if (rand_r(&seed) % 4 == 0)
 				mlen = rand_r(&seed) % (len + 1);
-			if (parse(m, mlen, name) == TLS_HELLO_SNI)
+			if (parse(m, mlen, name) == TLS_HELLO_SNI) {
+				found_bad += !memmem(m, mlen, name, strlen(name));
 				for (const char *p = name; *p; p++)
-					if (!(*p == '.' || *p == '-' || *p == '_' || (*p >= '0' && *p <= '9') ||
-					      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-						found_bad++;
+					found_bad += !isgraph((unsigned char)*p);
+			}
 		}
 	}
 	snprintf(label, sizeof(label), "%u mutated hellos: no crash, no implausible name", runs);

@@ -31,6 +31,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCPHDR_ACK 0x10
 #define ICSK_TIME_LOSS_PROBE 5 /* include/net/inet_connection_sock.h */
 #define CLOCK_MONOTONIC 1
+/* tcp_sock keeps the smoothed RTT times 8 and its mean deviation times 4
+ * (tcp_rtt_estimator(), net/ipv4/tcp_input.c); records carry microseconds */
+#define TCP_SRTT_SHIFT 3
+#define TCP_MDEV_SHIFT 2
 
 /* Load-time settings, written by the loader through the skeleton. */
 const volatile __u32 filter_netns = 0;     /* 0: every namespace */
@@ -891,7 +895,7 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 		st->hist.established = 1;
 		/* passive side: the SYN-ACK to ACK time is the child's first RTT sample */
 		st->hist.handshake_us = st->conn.dir == TV_DIR_OUT ? (now - st->hist.start_ns) / 1000
-								   : RD(typed, tp, srtt_us) >> 3;
+								   : RD(typed, tp, srtt_us) >> TCP_SRTT_SHIFT;
 		st->hist.syn_retrans = RD(typed, tp, total_retrans);
 	}
 	if (st->announced) {
@@ -989,8 +993,8 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	r->dupacks = st->dupacks;
 	r->dsack = bpf_core_field_exists(tp->dsack_dups) ? RD(typed, tp, dsack_dups) : 0;
 	r->drops = st->drops;
-	r->srtt_us = RD(typed, tp, srtt_us) >> 3;
-	r->rttvar_us = RD(typed, tp, mdev_us) >> 2;
+	r->srtt_us = RD(typed, tp, srtt_us) >> TCP_SRTT_SHIFT;
+	r->rttvar_us = RD(typed, tp, mdev_us) >> TCP_MDEV_SHIFT;
 	r->resets_sent = st->resets_sent;
 	r->resets_received = st->resets_received;
 	r->last_state = st->last_state ? st->last_state : sk_state(sk, typed);

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "addr.h"
 #include "cli.h"
 #include "log.h"
-#include "tls_hello.h"
 
 void cli_usage(FILE *out)
 {
@@ -65,21 +65,6 @@ void cli_usage(FILE *out)
 
 #define fail(err, errlen, ...) ((enum tv_cli_result)error_line(err, errlen, TV_CLI_ERROR, __VA_ARGS__))
 
-static bool parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* BYTES with an optional K, M or G suffix (powers of 1024). */
 static bool parse_size(const char *s, uint64_t *out)
 {
@@ -108,100 +93,6 @@ static bool parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
-bool prefix_parse(const char *text, struct tv_prefix *p)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash;
-	unsigned long long len;
-	int max;
-
-	if (strlen(text) >= sizeof(buf))
-		return false;
-	strcpy(buf, text);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	memset(p, 0, sizeof(*p));
-	if (inet_pton(AF_INET, buf, p->addr) == 1) {
-		p->family = 4;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, p->addr) == 1) {
-		p->family = 6;
-		max = 128;
-	} else {
-		return false;
-	}
-	if (slash) {
-		if (!parse_ulong(slash + 1, (unsigned long long)max, &len))
-			return false;
-		p->len = (uint8_t)len;
-	} else {
-		p->len = (uint8_t)max;
-	}
-	return true;
-}
-
-bool prefix_match(const struct tv_prefix *p, uint8_t family, const uint8_t *addr)
-{
-	int full = p->len / 8, rest = p->len % 8;
-
-	if (p->family != family)
-		return false;
-	if (memcmp(p->addr, addr, full))
-		return false;
-	if (rest) {
-		uint8_t mask = (uint8_t)(0xff << (8 - rest));
-
-		if ((p->addr[full] & mask) != (addr[full] & mask))
-			return false;
-	}
-	return true;
-}
-
-/* ADDR[:PORT]=NAME; an IPv6 address with a port is written [ADDR]:PORT. */
-bool tls_name_parse(const char *text, struct tv_tls_name *tn)
-{
-	char buf[INET6_ADDRSTRLEN + 16], *eq, *addr, *port = NULL, *end;
-	const char *name;
-	unsigned long long p;
-	size_t n;
-
-	memset(tn, 0, sizeof(*tn));
-	eq = strchr(text, '=');
-	if (!eq || (size_t)(eq - text) >= sizeof(buf))
-		return false;
-	name = eq + 1;
-	n = strlen(name);
-	if (n >= sizeof(tn->name) || !dns_name_plausible(name, n))
-		return false;
-	memcpy(tn->name, name, n + 1);
-	memcpy(buf, text, (size_t)(eq - text));
-	buf[eq - text] = '\0';
-	addr = buf;
-	if (buf[0] == '[') {
-		end = strchr(buf, ']');
-		if (!end)
-			return false;
-		*end = '\0';
-		addr = buf + 1;
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1])
-			return false;
-	} else if (strchr(buf, '.') && strchr(buf, ':')) {
-		port = strchr(buf, ':');
-		*port++ = '\0';
-	}
-	if (strchr(addr, '/') || !prefix_parse(addr, &tn->addr))
-		return false;
-	if (port) {
-		if (!parse_ulong(port, 65535, &p) || p == 0)
-			return false;
-		tn->port = (uint16_t)p;
-	}
-	return true;
-}
-
 static bool parse_seconds(const char *s, double *out)
 {
 	char *end;
@@ -215,45 +106,13 @@ static bool parse_seconds(const char *s, double *out)
 	return true;
 }
 
-/* [ADDR:]PORT, IPv6 as [ADDR]:PORT; a bare port is 127.0.0.1. */
-bool metrics_addr_parse(const char *text, struct tv_prefix *addr, uint16_t *port)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *p = strrchr(text, ':');
-	unsigned long long v;
-
-	if (!p) {
-		p = text;
-		prefix_parse("127.0.0.1", addr);
-	} else {
-		size_t n = (size_t)(p - text);
-
-		if (n >= sizeof(buf))
-			return false;
-		memcpy(buf, text, n);
-		buf[n] = '\0';
-		if (buf[0] == '[' && n > 2 && buf[n - 1] == ']') {
-			buf[n - 1] = '\0';
-			if (!prefix_parse(buf + 1, addr) || addr->family != 6 || strchr(buf, '/'))
-				return false;
-		} else if (!prefix_parse(buf, addr) || addr->family != 4 || strchr(buf, '/')) {
-			return false;
-		}
-		p++;
-	}
-	if (!parse_ulong(p, 65535, &v) || v == 0)
-		return false;
-	*port = (uint16_t)v;
-	return true;
-}
-
 /* A repeatable PORT option: 1 to 65535, at most TV_MAX_FILTERS of them. */
 static enum tv_cli_result add_port(const char *opt, const char *arg, uint16_t *ports, int *n, char *err,
 				   size_t errlen)
 {
 	unsigned long long v;
 
-	if (!parse_ulong(arg, 65535, &v) || v == 0)
+	if (!parse_number(arg, 65535, &v) || v == 0)
 		return fail(err, errlen, "%s needs a port from 1 to 65535, got '%s'", opt, arg);
 	if (*n == TV_MAX_FILTERS)
 		return fail(err, errlen, "at most %d %s options", TV_MAX_FILTERS, opt);
@@ -268,7 +127,7 @@ static void parse_netns(const char *s, struct tv_config *cfg)
 
 	cfg->netns_path = NULL;
 	cfg->netns = 0;
-	if (parse_ulong(s, UINT32_MAX, &v) && v)
+	if (parse_number(s, UINT32_MAX, &v) && v)
 		cfg->netns = (uint32_t)v;
 	else
 		cfg->netns_path = s;
@@ -337,7 +196,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			cfg->output = optarg;
 			break;
 		case OPT_PID:
-			if (!parse_ulong(optarg, INT_MAX, &v) || v == 0)
+			if (!parse_number(optarg, INT_MAX, &v) || v == 0)
 				return fail(err, errlen, "--pid needs a process id, got '%s'", optarg);
 			if (cfg->npids == TV_MAX_FILTERS)
 				return fail(err, errlen, "at most %d --pid options", TV_MAX_FILTERS);
@@ -456,17 +315,17 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			cfg->ca_file = optarg;
 			break;
 		case OPT_TLS_TIMEOUT:
-			if (!parse_ulong(optarg, 600000, &v) || v < 10)
+			if (!parse_number(optarg, 600000, &v) || v < 10)
 				return fail(err, errlen, "--tls-timeout needs milliseconds from 10 to 600000, got '%s'", optarg);
 			cfg->tls_timeout_ms = (int)v;
 			break;
 		case OPT_TLS_WARN:
-			if (!parse_ulong(optarg, 36500, &v))
+			if (!parse_number(optarg, 36500, &v))
 				return fail(err, errlen, "--tls-warn-days needs a number of days, got '%s'", optarg);
 			cfg->tls_warn_days = (int)v;
 			break;
 		case OPT_TLS_TTL:
-			if (!parse_ulong(optarg, 86400 * 30, &v))
+			if (!parse_number(optarg, 86400 * 30, &v))
 				return fail(err, errlen, "--tls-ttl needs seconds (0 to 2592000), got '%s'", optarg);
 			cfg->tls_ttl_s = (int)v;
 			break;

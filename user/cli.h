@@ -7,24 +7,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include "addr.h"
 
 #define TV_MAX_FILTERS 64
 
 enum tv_hooks_mode { TV_HOOKS_AUTO = 0, TV_HOOKS_TP_BTF, TV_HOOKS_RAW_TP };
 enum tv_storage_mode { TV_STORAGE_AUTO = 0, TV_STORAGE_SK, TV_STORAGE_HASH };
 enum tv_color_mode { TV_COLOR_AUTO = 0, TV_COLOR_ALWAYS, TV_COLOR_NEVER };
-
-struct tv_prefix {
-	uint8_t family; /* 4 or 6 */
-	uint8_t len;    /* prefix length in bits */
-	uint8_t addr[16];
-};
-
-struct tv_tls_name {
-	struct tv_prefix addr; /* a full address */
-	uint16_t port;         /* 0: any port */
-	char name[254];
-};
 
 struct tv_config {
 	bool json;
@@ -78,9 +67,5 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
  * --ca-file). TV_CLI_RUN, or TV_CLI_ERROR with one line in err. */
 enum tv_cli_result cli_check(struct tv_config *cfg, char *err, size_t errlen);
 void cli_usage(FILE *out);
-bool prefix_parse(const char *text, struct tv_prefix *p);
-bool prefix_match(const struct tv_prefix *p, uint8_t family, const uint8_t *addr);
-bool tls_name_parse(const char *text, struct tv_tls_name *tn);
-bool metrics_addr_parse(const char *text, struct tv_prefix *addr, uint16_t *port);
 
 #endif

@@ -40,7 +40,7 @@ $(BUILD)/.deps: tools/deps.sh | $(BUILD)
 $(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-$(BUILD)/tcpvitals.bpf.o: bpf/tcpvitals.bpf.c bpf/tcpvitals.h $(VMLINUX) $(BUILD)/.deps | $(BUILD)
+$(BUILD)/tcpvitals.bpf.o: bpf/tcpvitals.bpf.c bpf/tcpvitals.h bpf/hooks.h $(VMLINUX) $(BUILD)/.deps | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
@@ -49,7 +49,7 @@ $(BUILD)/tcpvitals.skel.h: $(BUILD)/tcpvitals.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tcpvitals_bpf > $@
 
-$(BUILD)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpvitals.h $(BUILD)/tcpvitals.skel.h
+$(BUILD)/%.o: user/%.c $(wildcard user/*.h) bpf/tcpvitals.h bpf/hooks.h $(BUILD)/tcpvitals.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(if $(filter $@,$(BUILD)/metrics.o),$(MHD_CFLAGS)) -c $< -o $@
 

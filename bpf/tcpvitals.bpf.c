@@ -1970,37 +1970,6 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 		return call;                                              \
 	}
 
-HOOK(state, "inet_sock_set_state", on_state(sk, old, new, typed),
-     struct sock *sk, int old, int new)
-HOOK(destroy, "tcp_destroy_sock", on_destroy(sk, typed), struct sock *sk)
-/* 6.17: err argument added */
-HOOK(retransmit_err, "tcp_retransmit_skb", on_retransmit(sk, skb, err, typed),
-     struct sock *sk, struct sk_buff *skb, int err)
-HOOK(retransmit, "tcp_retransmit_skb", on_retransmit(sk, skb, 0, typed),
-     struct sock *sk, struct sk_buff *skb)
-HOOK(retransmit_synack, "tcp_retransmit_synack", on_retransmit_synack(sk, req, typed),
-     struct sock *sk, struct request_sock *req)
-HOOK(rcv_segment, "tcp_probe", on_rcv_segment(sk, skb, typed), struct sock *sk, struct sk_buff *skb)
-/* 6.10: enum sk_rst_reason argument added */
-HOOK(send_reset_reason, "tcp_send_reset", on_reset(sk, skb, TV_RESET_SENT, reason, typed),
-     struct sock *sk, struct sk_buff *skb, int reason)
-HOOK(send_reset, "tcp_send_reset", on_reset(sk, skb, TV_RESET_SENT, TV_REASON_UNKNOWN, typed),
-     struct sock *sk, struct sk_buff *skb)
-HOOK(receive_reset, "tcp_receive_reset", on_reset(sk, NULL, TV_RESET_RECEIVED, TV_REASON_UNKNOWN, typed),
-     struct sock *sk)
-/* sk_error_report() and its tracepoint came after 5.10 (5.10 has neither) */
-HOOK(error, "inet_sk_error_report", on_error(sk, typed), struct sock *sk)
-/* 6.11: rx_sk argument; 5.17: reason argument */
-HOOK(drop_rxsk, "kfree_skb",
-     drop_reason_counts(reason) ? on_drop(skb, rx_sk, reason, typed) : 0,
-     struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
-HOOK(drop_reason, "kfree_skb",
-     drop_reason_counts(reason) ? on_drop(skb, NULL, reason, typed) : 0,
-     struct sk_buff *skb, void *location, int reason)
-HOOK(drop, "kfree_skb", on_drop(skb, NULL, TV_REASON_UNKNOWN, typed),
-     struct sk_buff *skb, void *location)
-HOOK(sendmsg, "tcp_sendmsg_locked", on_sendmsg(sk, msg, typed), struct sock *sk, struct msghdr *msg)
-
 /* Kernels without the tcp_sendmsg_locked tracepoint (6.1 and older): the same
  * handler at the entry of tcp_sendmsg, where the kernel allows fentry (5.5). */
 SEC("fentry/tcp_sendmsg")
@@ -2008,9 +1977,11 @@ int BPF_PROG(fentry_sendmsg, struct sock *sk, struct msghdr *msg, size_t size)
 {
 	return on_sendmsg(sk, msg, true);
 }
-HOOK(fork, "sched_process_fork", on_fork(parent, child, typed),
-     struct task_struct *parent, struct task_struct *child)
-HOOK(exit, "sched_process_exit", on_exit(task, typed), struct task_struct *task)
+#define TV_HOOK(name, tp, need, call, ...) HOOK(name, tp, call, __VA_ARGS__)
+#define TV_CLASSIC(name, category, tp, need) /* written out above */
+#include "hooks.h"
+#undef TV_HOOK
+#undef TV_CLASSIC
 
 /* ---- the flusher timer ---- */
 

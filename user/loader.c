@@ -34,32 +34,45 @@ struct hook {
 			      * its tracefs id; NULL: tp_btf/raw_tp, chosen from BTF */
 };
 
-/* Each variant list is ordered newest kernel first; the first whose argument
- * count the kernel's tracepoint provides is loaded. */
-static const struct hook hooks[] = {
-	{ "inet_sock_set_state", HOOK_REQUIRED, { { 3, "state" } }, NULL },
-	{ "tcp_destroy_sock", HOOK_REQUIRED, { { 1, "destroy" } }, NULL },
-	/* 6.17 added err */
-	{ "tcp_retransmit_skb", HOOK_REQUIRED, { { 3, "retransmit_err" }, { 2, "retransmit" } }, NULL },
-	{ "tcp_retransmit_synack", HOOK_OPTIONAL, { { 2, "retransmit_synack" } }, NULL },
-	{ "tcp_probe", HOOK_OPTIONAL, { { 2, "rcv_segment" } }, NULL },
-	/* 6.10 added enum sk_rst_reason */
-	{ "tcp_send_reset", HOOK_OPTIONAL, { { 3, "send_reset_reason" }, { 2, "send_reset" } }, NULL },
-	{ "tcp_receive_reset", HOOK_OPTIONAL, { { 1, "receive_reset" } }, NULL },
-	/* the socket's error (refused, unreachable, timed out) */
-	{ "inet_sk_error_report", HOOK_OPTIONAL, { { 1, "error" } }, NULL },
-	/* 5.17 added the drop reason, 6.11 the receiving socket */
-	{ "kfree_skb", HOOK_OPTIONAL, { { 4, "drop_rxsk" }, { 3, "drop_reason" }, { 2, "drop" } }, NULL },
-	/* the owner of an accepted connection: the process that accepts it */
-	{ "sys_exit_accept4", HOOK_OPTIONAL, { { 0, "accept4_exit" } }, "syscalls" },
-	{ "sys_exit_accept", HOOK_OPTIONAL, { { 0, "accept_exit" } }, "syscalls" },
-	/* the ClientHello's server name, for --tls-check, and TLS alerts sent */
-	{ "tcp_sendmsg_locked", HOOK_OPTIONAL, { { 2, "sendmsg" } }, NULL },
-	{ "sched_process_fork", HOOK_PID_FILTER, { { 2, "fork" } }, NULL },
-	{ "sched_process_exit", HOOK_PID_FILTER, { { 1, "exit" } }, NULL },
+/* The hooks of bpf/hooks.h, one entry per tracepoint with its variants in
+ * the list's order (newest kernel first: the first whose argument count the
+ * kernel's tracepoint provides is loaded). */
+#define TV_NARGS(...) TV_NARGS_(__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define TV_NARGS_(a1, a2, a3, a4, a5, a6, a7, a8, n, ...) n
+static const struct hook_row {
+	const char *tp;
+	enum hook_need need;
+	int nargs;
+	const char *prog;
+	const char *classic;
+} rows[] = {
+#define TV_HOOK(name, tp, need, call, ...) { tp, HOOK_##need, TV_NARGS(__VA_ARGS__), #name, NULL },
+#define TV_CLASSIC(name, category, tp, need) { tp, HOOK_##need, 0, #name, category },
+#include "hooks.h"
+#undef TV_HOOK
+#undef TV_CLASSIC
 };
-#define NHOOKS (sizeof(hooks) / sizeof(hooks[0]))
-_Static_assert(NHOOKS <= TV_MAX_HOOKS, "TV_MAX_HOOKS too small");
+static struct hook hooks[TV_MAX_HOOKS];
+static size_t nhook_tps; /* entries of hooks */
+
+/* Groups the rows by tracepoint, once. */
+static void hooks_init(void)
+{
+	if (nhook_tps)
+		return;
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct hook *h = nhook_tps ? &hooks[nhook_tps - 1] : NULL;
+		int nv = 0;
+
+		if (!h || strcmp(h->tp, rows[r].tp)) {
+			h = &hooks[nhook_tps++];
+			*h = (struct hook){ .tp = rows[r].tp, .need = rows[r].need, .classic = rows[r].classic };
+		}
+		while (nv < 3 && h->variants[nv].prog)
+			nv++;
+		h->variants[nv] = (struct hook_variant){ .nargs = rows[r].nargs, .prog = rows[r].prog };
+	}
+}
 
 struct attempt {
 	bool raw_tp;
@@ -175,7 +188,7 @@ static size_t hook_index(const char *tp)
 {
 	size_t i;
 
-	for (i = 0; i < NHOOKS && strcmp(hooks[i].tp, tp); i++)
+	for (i = 0; i < nhook_tps && strcmp(hooks[i].tp, tp); i++)
 		;
 	return i;
 }
@@ -242,7 +255,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, false);
-	for (size_t i = 0; i < NHOOKS; i++) {
+	for (size_t i = 0; i < nhook_tps; i++) {
 		const struct hook_variant *v;
 
 		chosen[i] = NULL;
@@ -277,10 +290,10 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 		{ .raw_tp = false, .hash_storage = true }, /* tracing + sk_storage: 5.11 */
 		{ .raw_tp = true, .hash_storage = true },
 	};
-	struct bpf_program *chosen[NHOOKS];
+	struct bpf_program *chosen[TV_MAX_HOOKS];
 	struct kernel_features kf = { 0 };
 	const struct attempt *used = NULL;
-	int arity[NHOOKS], first = 0, last = 2, rc = -ENOENT;
+	int arity[TV_MAX_HOOKS], first = 0, last = 2, rc = -ENOENT;
 	struct btf *btf;
 
 	memset(ld, 0, sizeof(*ld));
@@ -291,7 +304,7 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 		return fail(err, errlen, TV_EXIT_PRIV,
 			    "the kernel has no BTF (/sys/kernel/btf/vmlinux); tcpvitals needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	kf.bpf_timer = btf__find_by_name_kind(btf, "bpf_timer", BTF_KIND_STRUCT) > 0;
-	for (size_t i = 0; i < NHOOKS; i++) {
+	for (size_t i = 0; i < nhook_tps; i++) {
 		arity[i] = hooks[i].classic ? classic_arity(fs, hooks[i].classic, hooks[i].tp)
 					    : tracepoint_arity(btf, hooks[i].tp);
 		if (arity[i] < 0 && hooks[i].need != HOOK_OPTIONAL) {
@@ -359,7 +372,7 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 			    strerror(-rc));
 	}
 
-	for (size_t i = 0; i < NHOOKS; i++) {
+	for (size_t i = 0; i < nhook_tps; i++) {
 		struct bpf_link *link;
 
 		if (hooks[i].need == HOOK_PID_FILTER && !(cfg->npids > 0 || cfg->command))
@@ -408,8 +421,12 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 int loader_start(struct loader *ld, const struct tv_config *cfg, char *err, size_t errlen)
 {
 	bool mounted;
-	const char *fs = tracefs(&mounted);
-	int rc = load_and_attach(ld, cfg, fs, err, errlen);
+	const char *fs;
+	int rc;
+
+	hooks_init();
+	fs = tracefs(&mounted);
+	rc = load_and_attach(ld, cfg, fs, err, errlen);
 
 	/* attached tracepoints keep working without it: leave the system as it was */
 	if (mounted && umount2(fs, MNT_DETACH))

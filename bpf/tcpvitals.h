@@ -15,6 +15,7 @@
 #endif
 
 #define TV_COMM_LEN 16
+#define TV_RINGBUF_DEFAULT (4 << 20) /* bytes of the ring buffer without --ringbuf-size */
 
 /* Record type numbers. Pinned: append only, never renumber or reuse. */
 enum tv_rec_type {

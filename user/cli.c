@@ -10,7 +10,10 @@
 #include <unistd.h>
 #include "addr.h"
 #include "cli.h"
+#include "tcpvitals.h"
 #include "log.h"
+
+#define TV_TLS_TTL_MAX_S (30 * 86400) /* --tls-ttl: a month at most */
 
 void cli_usage(FILE *out)
 {
@@ -175,7 +178,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->ringbuf_size = 4 << 20;
+	cfg->ringbuf_size = TV_RINGBUF_DEFAULT;
 	cfg->tls_timeout_ms = 3000;
 	cfg->tls_warn_days = 14;
 	cfg->tls_ttl_s = 600;
@@ -325,7 +328,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			cfg->tls_warn_days = (int)v;
 			break;
 		case OPT_TLS_TTL:
-			if (!parse_number(optarg, 86400 * 30, &v))
+			if (!parse_number(optarg, TV_TLS_TTL_MAX_S, &v))
 				return fail(err, errlen, "--tls-ttl needs seconds (0 to 2592000), got '%s'", optarg);
 			cfg->tls_ttl_s = (int)v;
 			break;
@@ -344,7 +347,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 		case ':':
 			return fail(err, errlen, "%s needs a value", argv[optind - 1]);
 		default:
-			if (optopt && optopt < 256)
+			if (optopt && optopt < OPT_JSON) /* a short option's character */
 				return fail(err, errlen, "unknown option '-%c'; see tcpvitals --help", optopt);
 			return fail(err, errlen, "unknown option '%s'; see tcpvitals --help", argv[optind - 1]);
 		}

@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include "command.h"
 
+#define ANCESTRY_MAX 64 /* parents followed from a process to its tracer's target */
+
 int command_spawn(struct command *cmd, char **argv, int stdout_fd, char *err, size_t errlen)
 {
 	int go[2], ex[2];
@@ -116,7 +118,7 @@ bool pid_descends_from(pid_t pid, pid_t root)
 	int depth = 0;
 
 	/* the depth bound guards against a racing reparent loop */
-	for (pid_t p = pid; p > 1 && depth < 64; p = parent_of(p), depth++)
+	for (pid_t p = pid; p > 1 && depth < ANCESTRY_MAX; p = parent_of(p), depth++)
 		if (p == root)
 			return true;
 	return false;

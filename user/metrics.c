@@ -14,6 +14,8 @@
 #include "log.h"
 #include "metrics.h"
 
+#define TV_STR_(x) #x
+#define TV_STR(x) TV_STR_(x)
 #define METRICS_CONN_LIMIT 4     /* concurrent scrapers */
 #define METRICS_CONN_TIMEOUT_S 10
 
@@ -65,7 +67,7 @@ static void tls_expiry(FILE *f, const struct tls_ends *te)
 {
 	family(f, "tls_certificate_expiry_timestamp_seconds", "gauge",
 	       "Earliest notAfter of the certificate chain a TLS server sent, in Unix seconds; "
-	       "the most recently checked servers, at most 64.");
+	       "the most recently checked servers, at most " TV_STR(TV_TLS_ENDS_MAX) ".");
 	for (uint32_t i = 0; i < te->n; i++) {
 		const struct tls_end *e = &te->v[i];
 		struct tv_conn id = { .family = e->family };

@@ -61,7 +61,7 @@ const char *tls_alert_name(unsigned int description)
 		[115] = "unknown_psk_identity", [116] = "certificate_required", [120] = "no_application_protocol",
 	};
 
-	return description < 256 ? names[description] : NULL;
+	return description < sizeof(names) / sizeof(names[0]) ? names[description] : NULL;
 }
 
 struct enum_names {

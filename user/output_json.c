@@ -63,7 +63,7 @@ static void write_chain(struct jw *w, const char *key, const struct tls_cert *ce
 		write_date(w, "not_before", c->not_before);
 		write_date(w, "not_after", c->not_after);
 		/* whole days, rounded down: -1 on the first day past expiry */
-		jw_i64(w, "days_left", left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
+		jw_i64(w, "days_left", left >= 0 ? left / TV_DAY_S : -((-left + TV_DAY_S - 1) / TV_DAY_S));
 		jw_str(w, "sha256", c->sha256);
 		jw_bool(w, "self_signed", c->self_signed);
 		jw_close(w, '}');

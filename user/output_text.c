@@ -351,12 +351,12 @@ static void text_tls(struct output *o, const struct conn_ref *c, const struct tl
 		ADD("%s: %s", tls_result_name(res->result), res->error);
 	}
 	for (int i = 0; i < n; i++) {
-		int64_t days = (certs[i].not_after - now) / 86400;
+		int64_t days = (certs[i].not_after - now) / TV_DAY_S;
 
 		format_date(certs[i].not_after, false, date, sizeof(date));
 		if (certs[i].not_after < now)
 			ADD("%s %s expired %s (%lld d ago)", i ? "," : ";", cert_role(&certs[i], i), date,
-			    (long long)((now - certs[i].not_after) / 86400));
+			    (long long)((now - certs[i].not_after) / TV_DAY_S));
 		else if (i == 0)
 			ADD("; leaf expires %s (in %lld d)", date, (long long)days);
 		else
@@ -366,7 +366,7 @@ static void text_tls(struct output *o, const struct conn_ref *c, const struct tl
 			ADD(" (not valid before %s)", date);
 		}
 	}
-	if (soonest > now && soonest - now < (int64_t)o->tls_warn_days * 86400)
+	if (soonest > now && soonest - now < (int64_t)o->tls_warn_days * TV_DAY_S)
 		ADD("  !! a certificate expires within %d days", o->tls_warn_days);
 	if (cached)
 		ADD(" (cached)");

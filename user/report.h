@@ -26,6 +26,7 @@ enum tv_closed_by {
 
 /* ---- TLS checks ---- */
 
+#define TV_DAY_S 86400 /* seconds a day: certificate ages and expiries */
 #define TLS_MAX_CHAIN 10
 #define TLS_MAX_ERRORS 16
 

@@ -231,9 +231,11 @@ static int diag_read(int sock, diag_fn fn, void *arg)
 	}
 }
 
+#define LISTEN_SAMPLE 64
+
 struct ns_walk {
 	uint32_t netns;
-	uint16_t listening[64]; /* local ports listening in this namespace (a sample suffices) */
+	uint16_t listening[LISTEN_SAMPLE]; /* local ports listening in this namespace (a sample suffices) */
 	int nlistening;
 	struct cookie_map *owners;
 	open_sock_fn fn;
@@ -249,7 +251,7 @@ static void on_listener(void *arg, const struct inet_diag_msg *m, const struct t
 	for (int i = 0; i < w->nlistening; i++)
 		if (w->listening[i] == port)
 			return;
-	if (w->nlistening < 64)
+	if (w->nlistening < LISTEN_SAMPLE)
 		w->listening[w->nlistening++] = port;
 }
 

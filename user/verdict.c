@@ -579,8 +579,8 @@ static void judge_tls(struct verdicts *v, const struct tls_summary *t, const str
 	if (t->untrusted)
 		say(v, TV_V_TLS_UNTRUSTED, "the chain %s sent does not verify: %s", name, t->first_error);
 	if (t->result == TLS_RESULT_OK && t->earliest_expiry > o->now_unix &&
-	    t->earliest_expiry - o->now_unix < (int64_t)o->tls_warn_days * 86400) {
-		int64_t days = (t->earliest_expiry - o->now_unix) / 86400;
+	    t->earliest_expiry - o->now_unix < (int64_t)o->tls_warn_days * TV_DAY_S) {
+		int64_t days = (t->earliest_expiry - o->now_unix) / TV_DAY_S;
 
 		format_date(t->earliest_expiry, false, date, sizeof(date));
 		say(v, TV_V_TLS_EXPIRING_SOON, "a certificate %s sent expires on %s, in %" PRId64 " day%s "

@@ -111,6 +111,8 @@ struct run {
 	FILE *recfile; /* --record FILE */
 	uint64_t lost_reported;
 	bool have_cmd;
+	bool col_ready; /* the collector is set up */
+	struct reason_names *names;
 	bool quiet; /* the output cannot be written: stdout closed by its reader, or a write error */
 };
 
@@ -406,235 +408,272 @@ static bool use_color(enum tv_color_mode mode, FILE *f)
 	return isatty(fileno(f)) && !(no_color && *no_color);
 }
 
-int main(int argc, char **argv)
+/* Options, outputs, the metrics socket, the namespace helper and the TLS
+ * checker: what can fail on bad input, before anything runs. 0, or an exit
+ * code (TV_CLI_EXIT_NOW for --help and --version). */
+#define TV_CLI_EXIT_NOW (-1)
+static int setup(struct run *r, int argc, char **argv)
 {
-	static struct run r;
-	struct start_info si = { 0 };
-	struct reason_names *names = NULL;
-	struct utsname uts;
 	char err[256];
 	int rc;
 
-	switch (cli_parse(argc, argv, &r.cfg, err, sizeof(err))) {
+	switch (cli_parse(argc, argv, &r->cfg, err, sizeof(err))) {
 	case TV_CLI_EXIT:
-		return TV_EXIT_OK;
+		return TV_CLI_EXIT_NOW;
 	case TV_CLI_ERROR:
 		pr_warn("%s\n", err);
 		return TV_EXIT_USAGE;
 	case TV_CLI_RUN:
 		break;
 	}
-	if (cli_check(&r.cfg, err, sizeof(err)) != TV_CLI_RUN) {
+	if (cli_check(&r->cfg, err, sizeof(err)) != TV_CLI_RUN) {
 		pr_warn("%s\n", err);
 		return TV_EXIT_USAGE;
 	}
-	log_set_level(r.cfg.verbose ? TV_LOG_DEBUG : TV_LOG_WARN);
-	rc = check_pids(&r.cfg);
+	log_set_level(r->cfg.verbose ? TV_LOG_DEBUG : TV_LOG_WARN);
+	rc = check_pids(&r->cfg);
 	if (rc)
 		return rc;
 	install_signals();
 	/* before COMMAND exists: a bad --output or --ca-file must not leave it behind */
-	if (r.cfg.agent) {
-		if (sink_open(&r.sink, r.cfg.output, err, sizeof(err))) {
-			pr_warn("%s\n", err);
-			return TV_EXIT_USAGE;
-		}
-	} else if (r.cfg.output) {
-		r.outfile = output_open(r.cfg.output, err, sizeof(err));
-		if (!r.outfile) {
-			pr_warn("%s\n", err);
-			return TV_EXIT_USAGE;
-		}
-	}
-	/* bound now: a privileged port, and a clear error before anything runs */
-	if (r.cfg.metrics_addr.family &&
-	    !(r.metrics = metrics_server_listen(&r.cfg.metrics_addr, r.cfg.metrics_port, err, sizeof(err)))) {
+	if (r->cfg.agent ? sink_open(&r->sink, r->cfg.output, err, sizeof(err)) != 0
+			 : r->cfg.output && !(r->outfile = output_open(r->cfg.output, err, sizeof(err)))) {
 		pr_warn("%s\n", err);
 		return TV_EXIT_USAGE;
 	}
-	r.drop = r.cfg.agent || r.cfg.user;
-	if (r.cfg.user && privs_lookup_user(r.cfg.user, &r.uid, &r.gid, err, sizeof(err))) {
+	/* bound now: a privileged port, and a clear error before anything runs */
+	if (r->cfg.metrics_addr.family &&
+	    !(r->metrics = metrics_server_listen(&r->cfg.metrics_addr, r->cfg.metrics_port, err, sizeof(err)))) {
+		pr_warn("%s\n", err);
+		return TV_EXIT_USAGE;
+	}
+	r->drop = r->cfg.agent || r->cfg.user;
+	if (r->cfg.user && privs_lookup_user(r->cfg.user, &r->uid, &r->gid, err, sizeof(err))) {
 		pr_warn("%s\n", err);
 		return TV_EXIT_USAGE;
 	}
 	/* before any thread: it keeps what the TLS checks in other namespaces need */
-	if (r.drop && !r.cfg.tls_off && getuid() == 0 && netns_helper_start(err, sizeof(err))) {
+	if (r->drop && !r->cfg.tls_off && getuid() == 0 && netns_helper_start(err, sizeof(err))) {
 		pr_warn("%s\n", err);
 		return TV_EXIT_RUNTIME;
 	}
-	if (r.cfg.record && !(r.recfile = fopen(r.cfg.record, "we"))) {
-		pr_warn("--record %s: %s\n", r.cfg.record, strerror(errno));
+	if (r->cfg.record && !(r->recfile = fopen(r->cfg.record, "we"))) {
+		pr_warn("--record %s: %s\n", r->cfg.record, strerror(errno));
 		return TV_EXIT_USAGE;
 	}
-	if (!r.cfg.tls_off) {
+	if (!r->cfg.tls_off) {
 		struct tls_track_options to = {
-			.extra_ports = r.cfg.tls_ports, .nextra_ports = r.cfg.ntls_ports,
-			.names = r.cfg.tls_names, .nnames = r.cfg.ntls_names,
-			.ca_file = r.cfg.ca_file, .timeout_ms = r.cfg.tls_timeout_ms, .ttl_s = r.cfg.tls_ttl_s,
+			.extra_ports = r->cfg.tls_ports, .nextra_ports = r->cfg.ntls_ports,
+			.names = r->cfg.tls_names, .nnames = r->cfg.ntls_names,
+			.ca_file = r->cfg.ca_file, .timeout_ms = r->cfg.tls_timeout_ms, .ttl_s = r->cfg.tls_ttl_s,
 		};
 
-		rc = tls_track_new(&r.tls, &to, err, sizeof(err));
+		rc = tls_track_new(&r->tls, &to, err, sizeof(err));
 		if (rc) {
 			pr_warn("%s\n", err);
 			return rc;
 		}
 	}
+	return 0;
+}
 
-	if (r.cfg.command) {
-		/* JSON on stdout: the command's own output must not land among the records */
-		int cmd_stdout = r.cfg.json && !r.cfg.output ? STDERR_FILENO : -1;
-
-		if (command_spawn(&r.cmd, r.cfg.command, cmd_stdout, err, sizeof(err))) {
-			pr_warn("%s\n", err);
-			tls_track_free(r.tls);
-			return TV_EXIT_RUNTIME;
-		}
-		r.have_cmd = true;
-	}
-	rc = loader_start(&r.ld, &r.cfg, err, sizeof(err));
-	if (rc) {
-		pr_warn("%s\n", err);
-		if (r.have_cmd) {
-			kill(r.cmd.pid, SIGKILL);
-			command_wait(&r.cmd);
-		}
-		tls_track_free(r.tls);
-		return rc;
-	}
-	for (int i = 0; i < r.cfg.npids + r.have_cmd; i++) {
-		pid_t pid = i < r.cfg.npids ? r.cfg.pids[i] : r.cmd.pid;
-		int e = loader_trace_tree(&r.ld, pid);
-
-		if (e) {
-			pr_warn("cannot mark process %d as traced: %s\n", pid, strerror(-e));
-			rc = TV_EXIT_RUNTIME;
-			goto out;
-		}
-	}
-	names = reason_names_load(NULL);
-	r.out.ops = r.cfg.json ? &output_json_ops : &output_text_ops;
-	if (r.cfg.agent) {
-		r.out.f = r.sink.f;
+/* The format, the collector and the ring buffer. */
+static int open_outputs(struct run *r)
+{
+	r->names = reason_names_load(NULL);
+	r->out.ops = r->cfg.json ? &output_json_ops : &output_text_ops;
+	if (r->cfg.agent) {
+		r->out.f = r->sink.f;
 	} else {
-		r.out.f = r.outfile ? r.outfile : stdout;
-		setvbuf(r.out.f, NULL, _IOFBF, 1 << 16); /* flushed after every batch of records */
+		r->out.f = r->outfile ? r->outfile : stdout;
+		setvbuf(r->out.f, NULL, _IOFBF, 1 << 16); /* flushed after every batch of records */
 	}
-	r.out.names = names;
-	r.out.all = r.cfg.all;
-	r.out.color = !r.cfg.json && use_color(r.cfg.color, r.out.f);
-	r.out.tls_warn_days = r.cfg.tls_warn_days;
-	clock_init(&r.out.clk);
-	if ((r.out.ops->init && r.out.ops->init(&r.out)) ||
-	    collector_init(&r.col, &r.cfg, &r.out, r.tls, MAX_CONNS)) {
+	r->out.names = r->names;
+	r->out.all = r->cfg.all;
+	r->out.color = !r->cfg.json && use_color(r->cfg.color, r->out.f);
+	r->out.tls_warn_days = r->cfg.tls_warn_days;
+	clock_init(&r->out.clk);
+	if ((r->out.ops->init && r->out.ops->init(&r->out)) ||
+	    collector_init(&r->col, &r->cfg, &r->out, r->tls, MAX_CONNS)) {
 		pr_warn("out of memory\n");
-		rc = TV_EXIT_RUNTIME;
-		goto out;
+		return TV_EXIT_RUNTIME;
 	}
-	r.rb = ring_buffer__new(loader_ringbuf_fd(&r.ld), on_ring_record, &r, NULL);
-	if (!r.rb) {
+	r->col_ready = true;
+	r->rb = ring_buffer__new(loader_ringbuf_fd(&r->ld), on_ring_record, r, NULL);
+	if (!r->rb) {
 		pr_warn("cannot open the ring buffer: %s\n", strerror(errno));
-		rc = TV_EXIT_RUNTIME;
-		goto out;
+		return TV_EXIT_RUNTIME;
 	}
+	return 0;
+}
+
+/* Everything that needs privilege is open: give it up (--agent, --user),
+ * then start the threads, write the start record and start the periods. */
+static int begin(struct run *r)
+{
+	struct start_info si = { 0 };
+	struct utsname uts;
+	char err[256];
 
 	uname(&uts);
 	si.version = TV_VERSION;
 	si.kernel = uts.release;
-	si.attach = r.ld.attach;
-	si.storage = r.ld.storage;
-	si.hooks = r.ld.hooks;
-	si.nhooks = r.ld.nhooks;
-	si.missing = r.ld.missing;
-	si.nmissing = r.ld.nmissing;
+	si.attach = r->ld.attach;
+	si.storage = r->ld.storage;
+	si.hooks = r->ld.hooks;
+	si.nhooks = r->ld.nhooks;
+	si.missing = r->ld.missing;
+	si.nmissing = r->ld.nmissing;
 	/* COMMAND has not run yet: no connection older than tracing can be its */
-	si.existing = r.have_cmd ? 0 : open_sockets(&r, false);
-	si.ca_store = tls_track_ca_store(r.tls);
-	/* everything that needs privilege is open: give it up, then start the threads */
-	if (r.drop && privs_drop(&r.privs, r.cfg.user, r.uid, r.gid, err, sizeof(err))) {
+	si.existing = r->have_cmd ? 0 : open_sockets(r, false);
+	si.ca_store = tls_track_ca_store(r->tls);
+	if (r->drop && privs_drop(&r->privs, r->cfg.user, r->uid, r->gid, err, sizeof(err))) {
 		pr_warn("%s\n", err);
-		rc = TV_EXIT_PRIV;
-		goto out;
+		return TV_EXIT_PRIV;
 	}
-	if (!r.drop)
-		privs_read(&r.privs);
-	if (tls_track_start(r.tls, err, sizeof(err))) {
+	if (!r->drop)
+		privs_read(&r->privs);
+	if (tls_track_start(r->tls, err, sizeof(err))) {
 		pr_warn("%s\n", err);
-		rc = TV_EXIT_RUNTIME;
-		goto out;
+		return TV_EXIT_RUNTIME;
 	}
-	si.privs = &r.privs;
+	si.privs = &r->privs;
 	si.netns_helper = netns_helper_pid();
-	r.out.ops->start(&r.out, &si);
-	fflush(r.out.f);
-	if (r.cfg.agent)
-		sink_flush(&r.sink);
-	r.ntables = loader_tables(&r.ld, r.tables, (int)(sizeof(r.tables) / sizeof(r.tables[0])));
-	r.start_unix = (int64_t)time(NULL);
-	r.period.start_ns = clock_mono_now_ns();
-	r.period.next_ns = r.period.start_ns + (uint64_t)(r.cfg.interval_s * 1e9);
-	getrusage(RUSAGE_SELF, &r.period.ru);
-	if (r.metrics) {
-		metrics_refresh(&r, r.period.start_ns, true);
-		if (metrics_server_run(r.metrics, err, sizeof(err))) {
+	r->out.ops->start(&r->out, &si);
+	fflush(r->out.f);
+	if (r->cfg.agent)
+		sink_flush(&r->sink);
+	r->ntables = loader_tables(&r->ld, r->tables, (int)(sizeof(r->tables) / sizeof(r->tables[0])));
+	r->start_unix = (int64_t)time(NULL);
+	r->period.start_ns = clock_mono_now_ns();
+	r->period.next_ns = r->period.start_ns + (uint64_t)(r->cfg.interval_s * 1e9);
+	getrusage(RUSAGE_SELF, &r->period.ru);
+	if (r->metrics) {
+		metrics_refresh(r, r->period.start_ns, true);
+		if (metrics_server_run(r->metrics, err, sizeof(err))) {
 			pr_warn("%s\n", err);
-			rc = TV_EXIT_RUNTIME;
-			goto out;
+			return TV_EXIT_RUNTIME;
 		}
 	}
+	return 0;
+}
 
-	if (r.have_cmd && command_release(&r.cmd, r.cfg.command[0], err, sizeof(err))) {
+/* COMMAND forked (held until released), the programs loaded and attached,
+ * the processes to trace marked, the outputs open, tracing begun, COMMAND
+ * released. */
+static int start(struct run *r)
+{
+	char err[256];
+	int rc;
+
+	if (r->cfg.command) {
+		/* JSON on stdout: the command's own output must not land among the records */
+		int cmd_stdout = r->cfg.json && !r->cfg.output ? STDERR_FILENO : -1;
+
+		if (command_spawn(&r->cmd, r->cfg.command, cmd_stdout, err, sizeof(err))) {
+			pr_warn("%s\n", err);
+			return TV_EXIT_RUNTIME;
+		}
+		r->have_cmd = true;
+	}
+	rc = loader_start(&r->ld, &r->cfg, err, sizeof(err));
+	if (rc) {
 		pr_warn("%s\n", err);
-		command_wait(&r.cmd);
-		rc = command_exit_code(&r.cmd);
-		goto out;
+		return rc;
 	}
+	for (int i = 0; i < r->cfg.npids + r->have_cmd; i++) {
+		pid_t pid = i < r->cfg.npids ? r->cfg.pids[i] : r->cmd.pid;
+		int e = loader_trace_tree(&r->ld, pid);
 
-	rc = run_loop(&r);
-	if (!r.quiet) {
-		ring_buffer__consume(r.rb);
-		report_lost(&r);
-		if (!stop_signal)
-			wait_tls_checks(&r);
-		if (!r.privs.dropped) /* other namespaces need privilege: the still-open go without a snapshot */
-			open_sockets(&r, true);
-		collector_finish(&r.col);
-		r.col.stats.lost = r.lost_reported;
-		if (r.cfg.interval_s)
-			period_end(&r, clock_mono_now_ns());
-		metrics_refresh(&r, clock_mono_now_ns(), true);
-		r.out.ops->stop(&r.out, clock_mono_now_ns(), &r.col.stats);
-		if (r.cfg.agent ? sink_flush(&r.sink) == SINK_GONE : output_broken(r.out.f))
-			r.quiet = true;
+		if (e) {
+			pr_warn("cannot mark process %d as traced: %s\n", pid, strerror(-e));
+			return TV_EXIT_RUNTIME;
+		}
 	}
-	if (r.have_cmd) {
-		command_wait(&r.cmd);
-		if (rc == TV_EXIT_OK)
-			rc = command_exit_code(&r.cmd);
+	rc = open_outputs(r);
+	if (!rc)
+		rc = begin(r);
+	if (rc)
+		return rc;
+	if (r->have_cmd && command_release(&r->cmd, r->cfg.command[0], err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		command_wait(&r->cmd);
+		rc = command_exit_code(&r->cmd);
+		return rc ? rc : TV_EXIT_RUNTIME;
 	}
-out:
-	if (r.have_cmd && r.cmd.go_fd >= 0) { /* never released: it must not run */
-		kill(r.cmd.pid, SIGKILL);
-		command_wait(&r.cmd);
+	return 0;
+}
+
+/* The records still in the ring buffer, the TLS checks under way, the
+ * connections left, the last period, and the stop record. */
+static void finish(struct run *r)
+{
+	if (r->quiet)
+		return;
+	ring_buffer__consume(r->rb);
+	report_lost(r);
+	if (!stop_signal)
+		wait_tls_checks(r);
+	if (!r->privs.dropped) /* other namespaces need privilege: the still-open go without a snapshot */
+		open_sockets(r, true);
+	collector_finish(&r->col);
+	r->col.stats.lost = r->lost_reported;
+	if (r->cfg.interval_s)
+		period_end(r, clock_mono_now_ns());
+	metrics_refresh(r, clock_mono_now_ns(), true);
+	r->out.ops->stop(&r->out, clock_mono_now_ns(), &r->col.stats);
+	if (r->cfg.agent ? sink_flush(&r->sink) == SINK_GONE : output_broken(r->out.f))
+		r->quiet = true;
+}
+
+/* Whatever was set up, taken down; rc, or the failure of the last writes. */
+static int cleanup(struct run *r, int rc)
+{
+	if (r->have_cmd && r->cmd.go_fd >= 0) { /* never released: it must not run */
+		kill(r->cmd.pid, SIGKILL);
+		command_wait(&r->cmd);
 	}
-	tls_track_free(r.tls);
+	tls_track_free(r->tls);
 	netns_helper_stop();
-	ring_buffer__free(r.rb);
-	loader_stop(&r.ld);
-	collector_free(&r.col);
-	if (r.out.ops && r.out.ops->fini)
-		r.out.ops->fini(&r.out);
-	if (r.recfile)
-		fclose(r.recfile);
-	metrics_server_stop(r.metrics);
-	if (r.cfg.agent && sink_close(&r.sink) && rc == TV_EXIT_OK && !r.quiet) {
-		pr_warn("writing %s failed: %llu lines could not be written\n", r.cfg.output ? r.cfg.output : "stdout",
-			(unsigned long long)r.sink.dropped);
+	ring_buffer__free(r->rb);
+	loader_stop(&r->ld);
+	if (r->col_ready)
+		collector_free(&r->col);
+	if (r->out.ops && r->out.ops->fini)
+		r->out.ops->fini(&r->out);
+	if (r->recfile)
+		fclose(r->recfile);
+	metrics_server_stop(r->metrics);
+	if (r->cfg.agent && sink_close(&r->sink) && rc == TV_EXIT_OK && !r->quiet) {
+		pr_warn("writing %s failed: %llu lines could not be written\n",
+			r->cfg.output ? r->cfg.output : "stdout", (unsigned long long)r->sink.dropped);
 		rc = TV_EXIT_RUNTIME;
 	}
-	if (r.outfile && fclose(r.outfile) && rc == TV_EXIT_OK) {
-		pr_warn("writing %s failed: %s\n", r.cfg.output, strerror(errno));
+	if (r->outfile && fclose(r->outfile) && rc == TV_EXIT_OK) {
+		pr_warn("writing %s failed: %s\n", r->cfg.output, strerror(errno));
 		rc = TV_EXIT_RUNTIME;
 	}
-	reason_names_free(names);
+	reason_names_free(r->names);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct run r;
+	int rc = setup(&r, argc, argv);
+
+	if (rc == TV_CLI_EXIT_NOW)
+		return TV_EXIT_OK;
+	if (!rc)
+		rc = start(&r);
+	if (!rc) {
+		rc = run_loop(&r);
+		finish(&r);
+		if (r.have_cmd) {
+			command_wait(&r.cmd);
+			if (rc == TV_EXIT_OK)
+				rc = command_exit_code(&r.cmd);
+		}
+	}
+	return cleanup(&r, rc);
 }

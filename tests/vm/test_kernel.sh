@@ -156,4 +156,19 @@ lab_tracer_stop
 check_eq "--netns: only that namespace's connections" "[$(stat -L -c %i "/run/netns/$ns")]" \
 	"$(jqs "$out" -c '[.[]|select(.conn)|.netns]|unique')"
 check_json_lines "$out"
+
+# 8. an agent on this kernel, as an unprivileged user once attached: the
+# ring buffer and the kernel's counters (.bss) still read, a summary made
+out="$LAB_TMP/agent.json"
+lab_tracer "$out" --agent --user 65534:65534 --tls-check off --interval 1 --netns "/run/netns/$ns"
+check_eq "agent: no capability once attached" 0000000000000000 \
+	"$(awk '$1 == "CapEff:" { print $2 }' "/proc/$LAB_TRACER_PID/status")"
+ip netns exec "$ns" curl -s -o /dev/null --max-time 2 http://127.0.0.1:8099/ # refused
+ip netns exec "$ns" curl -s -o /dev/null -r 0-999 http://127.0.0.1:8080/file.bin
+sleep 2.5
+lab_tracer_stop
+check_eq "agent: the refused connection written, the healthy one not" "refused 0" \
+	"$(jqs "$out" -r '([.[]|select(.type=="close" and .rport==8099)][0].verdict[0]) + " " + ([.[]|select(.rport==8080 or .lport==8080)]|length|tostring)')"
+check_eq "agent: the summaries count both connections opened by this host" 2 \
+	"$(jqs "$out" '[.[]|select(.type=="summary")|.connections.opened.out]|add')"
 finish

@@ -29,6 +29,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCPHDR_SYN 0x02
 #define TCPHDR_RST 0x04
 #define TCPHDR_ACK 0x10
+#define TCPHDR_FLAGS_OFF 13 /* the byte of the flags in struct tcphdr (bitfields there) */
 #define ICSK_TIME_LOSS_PROBE 5 /* include/net/inet_connection_sock.h */
 #define CLOCK_MONOTONIC 1
 /* tcp_sock keeps the smoothed RTT times 8 and its mean deviation times 4
@@ -1695,7 +1696,7 @@ static __always_inline __u8 segment_flags(struct sk_buff *skb, bool typed)
 	__u16 th = RD(typed, skb, transport_header);
 	__u8 flags = 0;
 
-	bpf_probe_read_kernel(&flags, 1, head + th + 13);
+	bpf_probe_read_kernel(&flags, 1, head + th + TCPHDR_FLAGS_OFF);
 	return flags;
 }
 

@@ -180,7 +180,6 @@ static char *metrics_text(struct run *r, size_t *len)
 		.tracked = conn_table_count(&r->col.table), .start_unix = r->start_unix,
 	};
 
-	r->col.stats.lost = r->lost_reported;
 	return metrics_format(&v, len);
 }
 
@@ -207,7 +206,6 @@ static void period_end(struct run *r, uint64_t now)
 	struct rusage ru;
 	char err[256];
 
-	r->col.stats.lost = r->lost_reported;
 	getrusage(RUSAGE_SELF, &ru);
 	if (r->cfg.json && r->out.ops->summary) {
 		tally_diff(&r->col.tally, &p->tally, &t);
@@ -617,7 +615,6 @@ static void finish(struct run *r)
 	if (!r->privs.dropped) /* other namespaces need privilege: the still-open go without a snapshot */
 		open_sockets(r, true);
 	collector_finish(&r->col);
-	r->col.stats.lost = r->lost_reported;
 	if (r->cfg.interval_s)
 		period_end(r, clock_mono_now_ns());
 	metrics_refresh(r, clock_mono_now_ns(), true);

@@ -218,8 +218,10 @@ rc=$?
 closes=$(jq -s '[.[] | select(.type == "close" and (.lport == 9801 or .rport == 9801))] | length' "$out")
 lost=$(jq -s '[.[] | select(.type == "output_lost") | .lines] | add // 0' "$out")
 check "a full disk: some lines could not be kept ($lost)" [ "$lost" -gt 0 ]
-check_eq "a full disk: closes written + lines reported lost = connections reported (stop record)" \
-	"$(jq -s '[.[] | select(.type == "stop")][0].connections' "$out")" $((closes + lost))
+# the lines lost are mostly closes, and a few records of the churn's troubled connections
+reported=$(jq -s '[.[] | select(.type == "stop")][0].connections' "$out")
+check "a full disk: every close reported is in the file or among the lines reported lost ($closes + $lost >= $reported >= $closes)" \
+	[ $((closes + lost)) -ge "$reported" -a "$reported" -ge "$closes" ]
 check_eq "a full disk: the final summary counts the dropped lines" "$lost" \
 	"$(jq -s '[.[] | select(.type == "summary")][-1].output_dropped' "$out")"
 check "a full disk: one line on stderr when writing fails" grep -q 'writing .*full.json failed: No space left on device' "$LAB_TMP/full.err"

@@ -40,7 +40,7 @@ $(BUILD)/.deps: tools/deps.sh | $(BUILD)
 $(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-$(BUILD)/tcpvitals.bpf.o: bpf/tcpvitals.bpf.c bpf/tcpvitals.h bpf/hooks.h $(VMLINUX) $(BUILD)/.deps | $(BUILD)
+$(BUILD)/tcpvitals.bpf.o: bpf/tcpvitals.bpf.c $(wildcard bpf/*.h) $(VMLINUX) $(BUILD)/.deps | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@

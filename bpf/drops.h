@@ -25,8 +25,7 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 	if (!sk) {
 		/* no socket for the segment (tcp_v4_rcv, tcp_v6_rcv): the
 		 * connection may be one that just went */
-		if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET) &&
-		    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET))
+		if (DROP_REASON_IS(reason, NO_SOCKET))
 			late_segment(skb, false, reason, typed);
 		return 0;
 	}
@@ -34,7 +33,7 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 		return 0;
 	/* only connections already known: skb->sk is an RCU pointer that the
 	 * cookie helper refuses, and every live connection has state by now */
-	st = state_find(sk, typed);
+	st = state_lookup(sk, typed);
 	if (!st || !st->conn.cookie)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -42,9 +41,7 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 	 * socket's backlog while the application held the socket, behind the
 	 * first one. Had it come a moment later, it would have found no socket:
 	 * a reset after the close, not a drop. */
-	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TCP_CLOSE) &&
-	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_CLOSE) &&
-	    segment_flags(skb, typed) & TCPHDR_RST) {
+	if (DROP_REASON_IS(reason, TCP_CLOSE) && segment_flags(skb, typed) & TCPHDR_RST) {
 		if (st->sel != SEL_NO)
 			reset_record(&st->conn, now, TV_REASON_UNKNOWN, TV_RESET_RECEIVED, TCP_CLOSE,
 				     TV_RESET_AFTER_CLOSE);
@@ -58,14 +55,12 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 static __always_inline bool drop_reason_counts(__u32 reason)
 {
 	/* SKB_CONSUMED goes to consume_skb from 6.0 on; older kernels pass it here */
-	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
-	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+	if (DROP_REASON_IS_CONSUMED(reason))
 		return false;
 	/* a queue emptied as its socket goes (the reason came with the kernel's
 	 * skb_queue_purge_reason()), e.g. the peer's FIN the application never
 	 * read: housekeeping, not loss */
-	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
-	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
+	if (DROP_REASON_IS(reason, QUEUE_PURGE))
 		return false;
 	return reason != 0; /* SKB_NOT_DROPPED_YET */
 }

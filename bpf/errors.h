@@ -38,7 +38,7 @@ static __always_inline int on_error(struct sock *sk, bool typed)
 
 	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)
 		return 0;
-	st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
+	st = state_lookup_or_create(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN, false, NULL);
 	if (!st || !st->conn.cookie || st->sel == SEL_NO)
 		return 0;
 	err = sock_error(sk, typed);

@@ -28,7 +28,7 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 	/* an accepted socket is first seen leaving SYN_RECV */
 	dir = new == TCP_SYN_SENT ? TV_DIR_OUT
 	      : (new == TCP_SYN_RECV || old == TCP_SYN_RECV) ? TV_DIR_IN : TV_DIR_UNKNOWN;
-	st = conn_get_new(sk, typed, now, dir, old == TCP_CLOSE, &(bool){ false });
+	st = state_lookup_or_create(sk, typed, now, dir, old == TCP_CLOSE, NULL);
 	if (!st)
 		return 0;
 	/* connect() runs in the owner's context; later changes may be softirq */
@@ -93,7 +93,7 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 
 static __always_inline int on_destroy(struct sock *sk, bool typed)
 {
-	struct conn_state *st = state_get(sk, typed, false);
+	struct conn_state *st = state_lookup(sk, typed);
 	struct tv_rec_close *r;
 	struct tcp_sock *tp;
 
@@ -130,17 +130,16 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	r = rec_reserve(sizeof(*r), TV_REC_CLOSE, now, 1, &st->conn);
 	if (!r)
 		goto out;
-	r->bytes_sent = bpf_core_field_exists(tp->bytes_sent) ? RD(typed, tp, bytes_sent) : 0;
+	r->bytes_sent = HAS_BYTES_SENT ? RD(typed, tp, bytes_sent) : 0;
 	r->bytes_acked = RD(typed, tp, bytes_acked);
 	r->bytes_received = RD(typed, tp, bytes_received);
-	r->bytes_retrans = bpf_core_field_exists(tp->bytes_retrans) ? RD(typed, tp, bytes_retrans) : 0;
+	r->bytes_retrans = HAS_BYTES_RETRANS ? RD(typed, tp, bytes_retrans) : 0;
 	r->retrans_segs = RD(typed, tp, total_retrans);
-	/* total_rto: 6.7, commit 3868ab0f1925 ("tcp: add tcpi_total_rto...") */
-	r->rto = bpf_core_field_exists(tp->total_rto) ? RD(typed, tp, total_rto) : st->rto_events;
+	r->rto = HAS_TOTAL_RTO ? RD(typed, tp, total_rto) : st->rto_events;
 	r->ofo_segs = st->ofo;
 	r->dup_segs = st->dup;
 	r->dupacks = st->dupacks;
-	r->dsack = bpf_core_field_exists(tp->dsack_dups) ? RD(typed, tp, dsack_dups) : 0;
+	r->dsack = HAS_DSACK_DUPS ? RD(typed, tp, dsack_dups) : 0;
 	r->drops = st->drops;
 	r->srtt_us = RD(typed, tp, srtt_us) >> TCP_SRTT_SHIFT;
 	r->rttvar_us = RD(typed, tp, mdev_us) >> TCP_MDEV_SHIFT;

@@ -11,7 +11,6 @@ const volatile __u32 filter_netns = 0;     /* 0: every namespace */
 const volatile bool filter_pids = false;   /* --pid / -- COMMAND */
 const volatile bool use_hash_storage = false; /* no sk_storage/cookie helpers for tracing (< 5.11) */
 const volatile __u64 burst_ns = 100000000; /* a burst never spans more than this */
-const volatile __u64 ringbuf_size = TV_RINGBUF_DEFAULT; /* bytes, as the loader sized events */
 const volatile bool tls_capture = false;  /* hand over the first write to TLS ports */
 const volatile bool burst_timer = false;  /* the flusher timer runs (tp_btf, 5.15) */
 const volatile bool accept_owner = false; /* the accept syscall tracepoints are attached */

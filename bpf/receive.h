@@ -16,11 +16,10 @@
  */
 #define SEQ_FLUSH_SHIFT 20
 
+/* The state of a connection with an anomalous segment. */
 static __always_inline struct conn_state *rcv_state(struct sock *sk, bool typed)
 {
-	struct conn_state *st = state_get(sk, typed, false);
-
-	return st ? st : conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
+	return state_lookup_or_create(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN, false, NULL);
 }
 
 static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, bool typed)
@@ -93,7 +92,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 		mark = ack ^ una;
 	}
 	if ((mark >> SEQ_FLUSH_SHIFT) && pending_bursts > 0) {
-		st = state_get(sk, typed, false);
+		st = state_lookup(sk, typed);
 		if (st)
 			burst_flush(st);
 	}

@@ -21,7 +21,8 @@ static __always_inline void lost_inc(void)
 
 static __always_inline void rec_submit(void *rec)
 {
-	__u64 quarter = ringbuf_size / 4, avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 quarter = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	__u32 bytes = (((struct tv_hdr *)rec)->size + 8 + 7) & ~7; /* with the ring's own header */
 	bool wake = (avail >= quarter && avail - bytes < quarter + WAKE_BAND) ||
 		    (avail >= 2 * quarter && avail - bytes < 2 * quarter + WAKE_BAND);

@@ -173,7 +173,7 @@ static __always_inline int on_reset(struct sock *sk, struct sk_buff *skb, __u8 s
 	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)
 		return 0;
 	now = bpf_ktime_get_ns();
-	st = conn_get(sk, typed, now, TV_DIR_UNKNOWN);
+	st = state_lookup_or_create(sk, typed, now, TV_DIR_UNKNOWN, false, NULL);
 	if (!st)
 		return 0;
 	if (side == TV_RESET_SENT)

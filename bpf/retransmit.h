@@ -41,7 +41,7 @@ static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, i
 	bool created;
 	__u8 kind;
 
-	st = conn_get_new(sk, typed, now, TV_DIR_UNKNOWN, false, &created);
+	st = state_lookup_or_create(sk, typed, now, TV_DIR_UNKNOWN, false, &created);
 	if (!st)
 		return 0;
 	tp = tcp_of(sk, typed);

@@ -6,7 +6,13 @@
  * Part of the one BPF object: included by tcpvitals.bpf.c, in its order.
  */
 
-static __always_inline struct conn_state *state_get(struct sock *sk, bool typed, bool create)
+/*
+ * Two ways in: state_lookup (a connection already known, never created) and
+ * state_lookup_or_create (made on first sight). storage_entry is the storage
+ * itself, for those two and the burial only.
+ */
+
+static __always_inline struct conn_state *storage_entry(struct sock *sk, bool typed, bool create)
 {
 	struct conn_state *st;
 	__u64 key = (__u64)sk;
@@ -19,6 +25,19 @@ static __always_inline struct conn_state *state_get(struct sock *sk, bool typed,
 		return st;
 	bpf_map_update_elem(&hash_states, &key, &zero_state, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&hash_states, &key);
+}
+
+/* The state of a connection already known, or NULL; never created. A socket
+ * in CLOSE may be one tcp_destroy_sock buried already (st->dead): in hash
+ * storage its state is then found in dead_states. */
+static __always_inline struct conn_state *state_lookup(struct sock *sk, bool typed)
+{
+	struct conn_state *st = storage_entry(sk, typed, false);
+	__u64 key = (__u64)sk;
+
+	if (st || (typed && !use_hash_storage) || sk_state(sk, typed) != TCP_CLOSE)
+		return st;
+	return bpf_map_lookup_elem(&dead_states, &key);
 }
 
 /* The connection is destroyed. sk_storage lives until the socket is freed;
@@ -35,33 +54,23 @@ static __always_inline void state_bury(struct sock *sk, struct conn_state *st, b
 	bpf_map_delete_elem(&hash_states, &key);
 }
 
-/* The state of a socket that is going away (state CLOSE): its own, or in
- * hash storage the buried one. Never created: late events of a dying socket
- * must not make a connection. */
-static __always_inline struct conn_state *state_of_dying(struct sock *sk, bool typed)
-{
-	struct conn_state *st = state_get(sk, typed, false);
-	__u64 key = (__u64)sk;
-
-	if (st || (typed && !use_hash_storage))
-		return st;
-	return bpf_map_lookup_elem(&dead_states, &key);
-}
-
 /*
  * The state of a connection we want, created on first sight; NULL for other
- * namespaces, non-TCP or non-full sockets, and dying sockets. `fresh`: the
+ * namespaces, non-TCP or non-full sockets, and dying sockets never seen
+ * (late events of a dying socket must not make a connection). `fresh`: the
  * socket is leaving CLOSE (connect), so state CLOSE does not mean dying.
+ * *created, where asked for, says whether the state is new.
  */
-static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typed, __u64 now,
-						      __u8 dir, bool fresh, bool *created)
+static __always_inline struct conn_state *state_lookup_or_create(struct sock *sk, bool typed, __u64 now,
+								 __u8 dir, bool fresh, bool *created)
 {
 	struct conn_state *st;
 
-	*created = false;
+	if (created)
+		*created = false;
 	if (!fresh && sk_state(sk, typed) == TCP_CLOSE)
-		return state_of_dying(sk, typed);
-	st = state_get(sk, typed, false);
+		return state_lookup(sk, typed);
+	st = storage_entry(sk, typed, false);
 	if (st) {
 		/* connect() picks the local port after entering SYN_SENT */
 		if (!st->conn.sport && st->conn.cookie) {
@@ -73,7 +82,7 @@ static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typ
 	}
 	if (!is_full_tcp(sk, typed) || !netns_wanted(&sk->__sk_common, typed))
 		return NULL;
-	st = state_get(sk, typed, true);
+	st = storage_entry(sk, typed, true);
 	if (!st || st->conn.cookie)
 		return st;
 	conn_fill(&st->conn, &sk->__sk_common, typed);
@@ -84,19 +93,7 @@ static __always_inline struct conn_state *conn_get_new(struct sock *sk, bool typ
 	 * convert to a tcp_sock; this runs once per connection */
 	st->last_total_retrans = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
 	conn_decide(st);
-	*created = true;
+	if (created)
+		*created = true;
 	return st;
-}
-
-/* Lookup only: the live state, or a dying socket's. */
-static __always_inline struct conn_state *state_find(struct sock *sk, bool typed)
-{
-	return sk_state(sk, typed) == TCP_CLOSE ? state_of_dying(sk, typed) : state_get(sk, typed, false);
-}
-
-static __always_inline struct conn_state *conn_get(struct sock *sk, bool typed, __u64 now, __u8 dir)
-{
-	bool created;
-
-	return conn_get_new(sk, typed, now, dir, false, &created);
 }

@@ -27,6 +27,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #include "kernel.h"
+#include "probes.h"
 #include "maps.h"
 #include "sock.h"
 #include "select.h"

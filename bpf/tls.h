@@ -48,8 +48,6 @@ static __always_inline void alert_record(struct conn_state *st, __u8 side, const
  * is one whole alert record is taken: the record boundaries of the stream are
  * not tracked, so an alert behind data in the same segment is not seen.
  */
-extern const void vmemmap_base __ksym __weak;
-extern const void page_offset_base __ksym __weak;
 #define TV_PAGE_SHIFT 12
 
 /* skb_frag_t from 5.4 on: the page (6.12: netmem_ref), then len, then offset */
@@ -69,7 +67,7 @@ static __always_inline bool segment_bytes(struct sk_buff *skb, __u32 off, __u8 *
 
 	if (off + n <= headlen)
 		return !bpf_probe_read_kernel(out, n & 63, data + off);
-	if (off < headlen || !&vmemmap_base || !&page_offset_base)
+	if (off < headlen || !HAS_DIRECT_MAP)
 		return false;
 	shi = (struct skb_shared_info *)(head + RD(typed, skb, end));
 	if (bpf_probe_read_kernel(&f, sizeof(f), (void *)shi + bpf_core_field_offset(struct skb_shared_info, frags)))
@@ -97,22 +95,11 @@ static __always_inline void received_alert(struct sock *sk, struct sk_buff *skb,
 	/* one whole record: type alert, version 3.x, length the rest */
 	if (h[0] != TLS_CONTENT_ALERT || h[1] != 3 || ((__u32)h[3] << 8 | h[4]) != len - TLS_HDR)
 		return;
-	st = state_get(sk, typed, false);
+	st = state_lookup(sk, typed);
 	if (!st || !st->conn.cookie || st->dead || st->sel == SEL_NO)
 		return;
 	alert_record(st, TV_RESET_RECEIVED, h);
 }
-
-/* struct iov_iter as older kernels lay it out, for CO-RE: `iter_type` came in
- * 5.14 (before, `type` held ITER_* bits with the direction); `iov` became
- * `__iov` in 6.4. */
-struct iov_iter___pre514 {
-	unsigned int type;
-};
-
-struct iov_iter___pre64 {
-	const struct iovec *iov;
-};
 
 /* The first user buffer of a write and its length; false for kernel-internal
  * writes (sendfile, splice), which have none. */
@@ -123,12 +110,10 @@ static __always_inline bool write_buffer(struct msghdr *msg, const void **base, 
 	__u64 first;
 
 	*count = BPF_CORE_READ(it, count);
-	if (bpf_core_field_exists(it->iter_type)) {
+	if (HAS_ITER_TYPE) {
 		__u8 type = BPF_CORE_READ(it, iter_type);
 
-		/* ITER_UBUF: 6.0, a single user buffer */
-		if (bpf_core_enum_value_exists(enum iter_type, ITER_UBUF) &&
-		    type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
+		if (HAS_ITER_UBUF && type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
 			*base = BPF_CORE_READ(it, ubuf);
 			return true;
 		}
@@ -138,7 +123,7 @@ static __always_inline bool write_buffer(struct msghdr *msg, const void **base, 
 		     bpf_core_enum_value(enum iter_type, ITER_IOVEC))) {
 		return false;
 	}
-	if (bpf_core_field_exists(it->__iov))
+	if (HAS_ITER___IOV)
 		iov = BPF_CORE_READ(it, __iov);
 	else
 		iov = BPF_CORE_READ((struct iov_iter___pre64 *)it, iov);
@@ -169,7 +154,7 @@ static __always_inline void sent_hello(struct conn_state *st, struct msghdr *msg
 	/* bounded read of the caller's buffer; fails only if it is unmapped */
 	if (n && !bpf_probe_read_user(r->data, n, base))
 		r->len = n;
-	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP); /* its TLS check should start now */
 }
 
 static __always_inline void sent_alert(struct conn_state *st, struct msghdr *msg)
@@ -213,7 +198,7 @@ static __always_inline int on_sendmsg(struct sock *sk, struct msghdr *msg, bool 
 	dport = bpf_ntohs(RD(typed, sk, __sk_common.skc_dport));
 	if (!tls_port(dport) && !tls_port(RD(typed, sk, __sk_common.skc_num)))
 		return 0;
-	st = state_get(sk, typed, false);
+	st = state_lookup(sk, typed);
 	if (!st || st->dead || st->sel == SEL_NO)
 		return 0;
 	if (!st->first_write_seen && st->conn.dir == TV_DIR_OUT && tls_port(dport)) {

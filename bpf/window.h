@@ -63,9 +63,7 @@ static __always_inline void peer_window(struct sock *sk, struct tcp_sock *tp, st
 	if ((pred ? bpf_ntohl(pred) & 0xffff : RD(typed, tp, snd_wnd)) || (flags & (TCPHDR_SYN | TCPHDR_RST)))
 		return;
 	now = bpf_ktime_get_ns();
-	st = state_get(sk, typed, false);
-	if (!st)
-		st = conn_get(sk, typed, now, TV_DIR_UNKNOWN);
+	st = state_lookup_or_create(sk, typed, now, TV_DIR_UNKNOWN, false, NULL);
 	if (!st || !st->conn.cookie)
 		return;
 	if (!st->zw_peer_since) {
@@ -132,9 +130,8 @@ static __always_inline void local_window(struct sock *sk, struct tcp_sock *tp, _
 	closed = !rcv_wnd || (rcv_wnd < (1u << 14) && !(rcv_wnd >> RD_BITS(typed, opt, rcv_wscale)));
 	if (!closed && zw_local_open <= 0)
 		return;
-	st = state_get(sk, typed, false);
-	if (!st && closed)
-		st = conn_get(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN);
+	st = closed ? state_lookup_or_create(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN, false, NULL)
+		    : state_lookup(sk, typed);
 	if (!st || !st->conn.cookie || closed == !!st->zw_local_since)
 		return;
 	now = bpf_ktime_get_ns();

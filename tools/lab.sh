@@ -9,7 +9,7 @@
 #   lab_counter NS NAME    the namespace's absolute nstat counter NAME
 #   lab_wait_port NS PORT  wait until something listens on PORT in NS
 #   lab_wait_quiet NS      wait until NS has no TCP socket but listeners and TIME_WAIT
-#   lab_tracer OUT ARGS... start tcpvitals in the background, wait for its start record
+#   lab_tracer OUT ARGS... start tcpvitals in the background, wait until it is tracing
 #   lab_tracer_stop        SIGINT the tracer and wait for it
 
 LAB_NS=()
@@ -90,19 +90,26 @@ lab_http() {
 	lab_wait_port "$1" "$3"
 }
 
+# Tracing has begun when the start record is out (JSON) or, for the text
+# format, when the tracer says READY=1 on NOTIFY_SOCKET as systemd would hear
+# it (user/notify.c; OUT.ready gets the messages).
 LAB_TRACER_PID=
 lab_tracer() {
-	local out=$1 i
+	local out=$1 i ready='"type":"start"' where=$1 notify=
 	shift
-	"$TCPVITALS" "$@" >"$out" 2>"$out.err" &
+	if [[ " $* " != *" --json "* && " $* " != *" --agent "* ]]; then
+		ready='^READY=1$' where=$out.ready notify=$out.notify
+		rm -f "$notify"
+		lab_bg "$PY" "$LAB_ROOT/tools/lab_server.py" ready "$notify" >"$out.ready"
+		for i in $(seq 100); do [ -S "$notify" ] && break; sleep 0.02; done
+	fi
+	NOTIFY_SOCKET=$notify "$TCPVITALS" "$@" >"$out" 2>"$out.err" &
 	LAB_TRACER_PID=$!
 	LAB_PIDS+=($LAB_TRACER_PID)
-	for i in $(seq 200); do
-		if grep -q '"type":"start"' "$out" 2>/dev/null || grep -q 'Ctrl-C to stop' "$out.err" 2>/dev/null; then
-			return 0
-		fi
+	for i in $(seq 500); do
+		grep -q "$ready" "$where" 2>/dev/null && return 0
 		kill -0 "$LAB_TRACER_PID" 2>/dev/null || break
-		sleep 0.05
+		sleep 0.02
 	done
 	echo "tcpvitals did not start:" >&2
 	cat "$out.err" >&2

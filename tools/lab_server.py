@@ -18,6 +18,8 @@ tlsupload CERT KEY ADDR PORT: a TLS 1.2 server that reads 64 kB of an upload, se
 slowread ADDR PORT SECONDS RCVBUF: connect with a receive buffer of RCVBUF bytes, send a
   line, read nothing for SECONDS, then read everything until the server closes, and close.
 send ADDR PORT BYTES SECONDS: connect, send BYTES, stay connected and idle SECONDS, close.
+ready SOCKET: bind a datagram socket at SOCKET (as systemd's NOTIFY_SOCKET) and print each
+  message that arrives, one per line, flushed, until one holds STOPPING=1.
 early ADDR PORT close|shutdown: send a request, read what has arrived, then close the
   socket (close) or shut down both directions and close 0.3 s later (shutdown), while the
   server is still sending.
@@ -27,6 +29,16 @@ import struct
 import sys
 import threading
 import time
+
+
+def ready(path):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    while True:
+        msg = sock.recv(4096).decode(errors="replace")
+        print(msg.replace("\n", " "), flush=True)
+        if "STOPPING=1" in msg:
+            return
 
 
 def listener(addr, port):
@@ -198,7 +210,9 @@ def early(addr, port, how):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "server":
+    if sys.argv[1] == "ready":
+        ready(sys.argv[2])
+    elif sys.argv[1] == "server":
         serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif sys.argv[1] == "prefork":
         prefork(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])

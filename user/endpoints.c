@@ -72,6 +72,7 @@ void endpoints_add(struct endpoints *eps, const struct conn_ref *c, const struct
 	struct endpoint_key k;
 	struct endpoint *ep;
 	const struct timeout_run *run = &e->facts.longest;
+	struct conn_counts n;
 
 	key_of(c, e, &k);
 	ep = group_of(eps, &k);
@@ -80,9 +81,10 @@ void endpoints_add(struct endpoints *eps, const struct conn_ref *c, const struct
 	ep->still_open += !e->closed;
 	for (int v = 0; v < TV_V_COUNT; v++)
 		ep->verdicts[v] += !!(e->verdicts.set & (1u << v));
-	ep->retrans_segs += e->closed ? e->close.retrans_segs : conn_facts_retrans(&e->facts);
-	ep->dupacks += e->closed ? e->close.dupacks : e->facts.dupacks;
-	ep->ofo_segs += e->closed ? e->close.ofo_segs : e->facts.ofo;
+	conn_end_counts(e, &n);
+	ep->retrans_segs += n.retrans;
+	ep->dupacks += n.dupacks;
+	ep->ofo_segs += n.ofo;
 	if (run->n > ep->longest_stall_n ||
 	    (run->n == ep->longest_stall_n && run->last_ns - run->first_ns > ep->longest_stall_ns)) {
 		ep->longest_stall_n = run->n;

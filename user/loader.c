@@ -79,10 +79,25 @@ struct attempt {
 	bool hash_storage;
 };
 
-/* What the running kernel offers besides tracepoints. */
+/*
+ * What the running kernel offers, probed once, here, before any load, each
+ * with the change it detects; the BPF side's own probes (struct fields, enum
+ * values, kernel symbols) are in bpf/probes.h. Two more are found by trying
+ * (load_and_attach's attempts): tp_btf programs (5.5) and sk_storage from
+ * tracing programs (5.11).
+ */
 struct kernel_features {
-	bool bpf_timer;      /* struct bpf_timer in BTF: 5.15, commit b00628b1c7d5 */
-	bool fentry_sendmsg; /* no tcp_sendmsg_locked tracepoint, but tcp_sendmsg in BTF */
+	/* per hooks[]: the tracepoint's argument count, -1 where the kernel
+	 * lacks it (hooks.h names the change behind each variant) */
+	int arity[TV_MAX_HOOKS];
+	bool bpf_timer;      /* struct bpf_timer: 5.15, commit b00628b1c7d5 */
+	/* no tcp_sendmsg_locked tracepoint, but tcp_sendmsg in BTF: fentry (5.5) */
+	bool fentry_sendmsg;
+	bool accept_owner;   /* the accept syscalls' exit tracepoints (tracefs) */
+	/* tcp_send_reset with its reason fires for resets sent without a socket
+	 * too: 6.10, commit 19822a980e19 ("trace: tcp: fully support
+	 * trace_tcp_send_reset") */
+	bool reset_nosock;
 };
 
 /* Programs beyond the hooks, each left out again if the kernel refuses it. */
@@ -105,13 +120,63 @@ static bool bpf_privileged(void)
 	return (eff >> CAP_SYS_ADMIN & 1) || ((eff >> 39 /* CAP_BPF */ & 1) && (eff >> 38 /* CAP_PERFMON */ & 1));
 }
 
-/* libbpf's messages go to debug output: fallbacks make expected failures. */
+/* The program the kernel refused in the last load, as libbpf reported it. */
+static struct loader_refusal refusal;
+
+#define REFUSAL_TAIL_LINES 4
+
+/* From libbpf's warnings "prog 'NAME': BPF program load failed: ..." and
+ * "prog 'NAME': -- BEGIN PROG LOAD LOG --\n...-- END PROG LOAD LOG --". */
+void loader_refusal_note(struct loader_refusal *r, const char *msg)
+{
+	static const char begin_mark[] = "-- BEGIN PROG LOAD LOG --\n";
+	const char *name = strstr(msg, "prog '"), *q, *begin, *end, *from;
+	int lines = 0;
+
+	if (!name)
+		return;
+	name += strlen("prog '");
+	q = strchr(name, '\'');
+	if (!q)
+		return;
+	if (!strncmp(q, "': BPF program load failed", strlen("': BPF program load failed"))) {
+		snprintf(r->prog, sizeof(r->prog), "%.*s", (int)(q - name), name);
+		r->log_tail[0] = '\0';
+		return;
+	}
+	begin = strstr(q, begin_mark);
+	end = begin ? strstr(begin, "-- END PROG LOAD LOG --") : NULL;
+	if (!end)
+		return;
+	begin += strlen(begin_mark);
+	/* back from the end to the start of the last lines: just after the
+	 * newline that ends the line before them */
+	for (from = end; from > begin; from--)
+		if (from[-1] == '\n' && ++lines > REFUSAL_TAIL_LINES)
+			break;
+	if ((size_t)(end - from) >= sizeof(r->log_tail)) /* keep the end, where the verifier says why */
+		from = end - (sizeof(r->log_tail) - 1);
+	snprintf(r->log_tail, sizeof(r->log_tail), "%.*s", (int)(end - from), from);
+}
+
+/* libbpf's messages go to debug output (fallbacks make expected failures);
+ * its warnings are also read for the program the kernel refused. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (log_level() < TV_LOG_DEBUG)
+	char *msg = NULL;
+	int n;
+
+	if (level != LIBBPF_WARN && log_level() < TV_LOG_DEBUG)
 		return 0;
-	fputs("tcpvitals: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
+		return n;
+	if (level == LIBBPF_WARN)
+		loader_refusal_note(&refusal, msg);
+	if (log_level() >= TV_LOG_DEBUG)
+		fprintf(stderr, "tcpvitals: %s", msg);
+	free(msg);
+	return n;
 }
 
 int tracepoint_arity(const struct btf *btf, const char *tp)
@@ -224,7 +289,7 @@ static int raddrs_load(struct loader *ld, const struct tv_config *cfg)
 
 /* Opens and loads one configuration; chosen[i] is the program for hooks[i]. */
 static int try_load(struct loader *ld, const struct tv_config *cfg, const struct attempt *at,
-		    const struct extras *ex, const int *arity, struct bpf_program **chosen)
+		    const struct extras *ex, const struct kernel_features *kf, struct bpf_program **chosen)
 {
 	struct tcpvitals_bpf *skel = tcpvitals_bpf__open();
 	bool pid_filter = cfg->npids > 0 || cfg->command;
@@ -239,13 +304,10 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	skel->rodata->tls_capture = !cfg->tls_off;
 	filters_set(skel, cfg);
 	tls_port_bits(skel->rodata->tls_port_bits, cfg->tls_ports, cfg->ntls_ports);
-	skel->rodata->accept_owner = arity[hook_index("sys_exit_accept4")] >= 0 ||
-				     arity[hook_index("sys_exit_accept")] >= 0;
+	skel->rodata->accept_owner = kf->accept_owner;
 	skel->rodata->burst_timer = ex->burst_timer;
-	/* the variant with the reason (6.10) is the one that also fires without a socket */
-	skel->rodata->reset_nosock_traced = arity[hook_index("tcp_send_reset")] >= 3;
+	skel->rodata->reset_nosock_traced = kf->reset_nosock;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)cfg->ringbuf_size);
-	skel->rodata->ringbuf_size = cfg->ringbuf_size;
 	if (!at->hash_storage) {
 		bpf_map__set_max_entries(skel->maps.hash_states, 1);
 		bpf_map__set_max_entries(skel->maps.dead_states, 1);
@@ -261,7 +323,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 		chosen[i] = NULL;
 		if (hooks[i].need == HOOK_PID_FILTER && !pid_filter)
 			continue;
-		v = arity[i] < 0 ? NULL : pick_variant(&hooks[i], arity[i]);
+		v = kf->arity[i] < 0 ? NULL : pick_variant(&hooks[i], kf->arity[i]);
 		if (!v)
 			continue;
 		chosen[i] = find_prog(skel, &hooks[i], at->raw_tp, v->prog);
@@ -281,6 +343,33 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 
 #define fail error_line
 
+static int features_probe(struct kernel_features *kf, const char *fs, char *err, size_t errlen)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	memset(kf, 0, sizeof(*kf));
+	if (libbpf_get_error(btf))
+		return fail(err, errlen, TV_EXIT_PRIV,
+			    "the kernel has no BTF (/sys/kernel/btf/vmlinux); tcpvitals needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	for (size_t i = 0; i < nhook_tps; i++) {
+		kf->arity[i] = hooks[i].classic ? classic_arity(fs, hooks[i].classic, hooks[i].tp)
+						: tracepoint_arity(btf, hooks[i].tp);
+		if (kf->arity[i] < 0 && hooks[i].need != HOOK_OPTIONAL) {
+			btf__free(btf);
+			return fail(err, errlen, TV_EXIT_PRIV,
+				    "this kernel has no tracepoint %s, which tcpvitals needs", hooks[i].tp);
+		}
+	}
+	kf->bpf_timer = btf__find_by_name_kind(btf, "bpf_timer", BTF_KIND_STRUCT) > 0;
+	kf->fentry_sendmsg = kf->arity[hook_index("tcp_sendmsg_locked")] < 0 &&
+			     btf__find_by_name_kind(btf, "tcp_sendmsg", BTF_KIND_FUNC) > 0;
+	kf->accept_owner = kf->arity[hook_index("sys_exit_accept4")] >= 0 ||
+			   kf->arity[hook_index("sys_exit_accept")] >= 0;
+	kf->reset_nosock = kf->arity[hook_index("tcp_send_reset")] >= 3;
+	btf__free(btf);
+	return 0;
+}
+
 static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const char *fs, char *err,
 			   size_t errlen)
 {
@@ -291,33 +380,18 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 		{ .raw_tp = true, .hash_storage = true },
 	};
 	struct bpf_program *chosen[TV_MAX_HOOKS];
-	struct kernel_features kf = { 0 };
+	struct kernel_features kf;
 	const struct attempt *used = NULL;
-	int arity[TV_MAX_HOOKS], first = 0, last = 2, rc = -ENOENT;
-	struct btf *btf;
+	int first = 0, last = 2, rc;
+	char tried[320] = ""; /* each refused attempt: the program and the variant */
+	size_t ntried = 0;
 
 	memset(ld, 0, sizeof(*ld));
 	libbpf_set_print(libbpf_print);
-
-	btf = btf__load_vmlinux_btf();
-	if (libbpf_get_error(btf))
-		return fail(err, errlen, TV_EXIT_PRIV,
-			    "the kernel has no BTF (/sys/kernel/btf/vmlinux); tcpvitals needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-	kf.bpf_timer = btf__find_by_name_kind(btf, "bpf_timer", BTF_KIND_STRUCT) > 0;
-	for (size_t i = 0; i < nhook_tps; i++) {
-		arity[i] = hooks[i].classic ? classic_arity(fs, hooks[i].classic, hooks[i].tp)
-					    : tracepoint_arity(btf, hooks[i].tp);
-		if (arity[i] < 0 && hooks[i].need != HOOK_OPTIONAL) {
-			btf__free(btf);
-			return fail(err, errlen, TV_EXIT_PRIV,
-				    "this kernel has no tracepoint %s, which tcpvitals needs", hooks[i].tp);
-		}
-	}
-	/* the ClientHello and the TLS alerts sent where tcp_sendmsg_locked (6.x) is
-	 * missing: fentry, 5.5 */
-	kf.fentry_sendmsg = arity[hook_index("tcp_sendmsg_locked")] < 0 &&
-			    btf__find_by_name_kind(btf, "tcp_sendmsg", BTF_KIND_FUNC) > 0;
-	btf__free(btf);
+	rc = features_probe(&kf, fs, err, errlen);
+	if (rc)
+		return rc;
+	rc = -ENOENT;
 
 	if (cfg->hooks == TV_HOOKS_RAW_TP)
 		first = 2;
@@ -335,12 +409,14 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 			.fentry_sendmsg = kf.fentry_sendmsg,
 		};
 
-		rc = try_load(ld, cfg, &attempts[a], &ex, arity, chosen);
+		memset(&refusal, 0, sizeof(refusal));
+		rc = try_load(ld, cfg, &attempts[a], &ex, &kf, chosen);
 		if (rc && (ex.burst_timer || ex.fentry_sendmsg)) {
 			pr_debug("loading with the burst flusher or fentry failed (%s); trying without them\n",
 				 strerror(-rc));
 			ex = (struct extras){ 0 };
-			rc = try_load(ld, cfg, &attempts[a], &ex, arity, chosen);
+			memset(&refusal, 0, sizeof(refusal));
+			rc = try_load(ld, cfg, &attempts[a], &ex, &kf, chosen);
 		}
 		if (!rc) {
 			used = &attempts[a];
@@ -349,6 +425,14 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 		pr_debug("loading with %s programs and %s storage failed: %s\n",
 			 attempts[a].raw_tp ? "raw_tp" : "tp_btf",
 			 attempts[a].hash_storage ? "hash" : "sk_storage", strerror(-rc));
+		if (ntried < sizeof(tried))
+			ntried += (size_t)snprintf(tried + ntried, sizeof(tried) - ntried, "%s%s (%s + %s)",
+						   ntried ? ", then " : "",
+						   refusal.prog[0] ? refusal.prog : "a program",
+						   attempts[a].raw_tp ? "raw_tp" : "tp_btf",
+						   attempts[a].hash_storage ? "hash storage" : "sk_storage");
+		if (refusal.log_tail[0])
+			pr_debug("the verifier's last lines for %s:\n%s", refusal.prog, refusal.log_tail);
 		if (rc == -EPERM)
 			break;
 	}
@@ -360,8 +444,8 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 			return fail(err, errlen, TV_EXIT_PRIV,
 				    "needs root or CAP_BPF and CAP_PERFMON to load BPF programs; try sudo");
 		return fail(err, errlen, TV_EXIT_PRIV,
-			    "the kernel refused tcpvitals' BPF programs (%s); run with -v to see why",
-			    strerror(-rc));
+			    "the kernel refused program %s: %s; run with -v for the verifier's log",
+			    tried[0] ? tried : "tcpvitals' programs", strerror(-rc));
 	}
 	ld->attach = used->raw_tp ? "raw_tp" : "tp_btf";
 	ld->storage = used->hash_storage ? "hash" : "sk_storage";

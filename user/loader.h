@@ -46,4 +46,12 @@ void loader_stop(struct loader *ld);
 struct btf;
 int tracepoint_arity(const struct btf *btf, const char *tp);
 
+/* A program the kernel refused, read from libbpf's warnings: its name, and
+ * the verifier log's last lines (shown with -v). */
+struct loader_refusal {
+	char prog[64];
+	char log_tail[480];
+};
+void loader_refusal_note(struct loader_refusal *r, const char *libbpf_msg);
+
 #endif

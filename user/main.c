@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "names.h"
 #include "netns.h"
+#include "notify.h"
 #include "output.h"
 #include "privs.h"
 #include "sink.h"
@@ -100,6 +101,7 @@ struct run {
 	struct sink sink; /* --agent: -o FILE or stdout, through a bounded buffer */
 	struct period period;
 	struct metrics_server *metrics;
+	struct notify notify; /* systemd's NOTIFY_SOCKET */
 	uint64_t metrics_built_ns;
 	int64_t start_unix;
 	struct kernel_table tables[8];
@@ -433,6 +435,9 @@ static int setup(struct run *r, int argc, char **argv)
 	if (rc)
 		return rc;
 	install_signals();
+	/* before COMMAND exists, which must not inherit NOTIFY_SOCKET */
+	if (notify_open(&r->notify, err, sizeof(err)))
+		pr_warn("%s\n", err);
 	/* before COMMAND exists: a bad --output or --ca-file must not leave it behind */
 	if (r->cfg.agent ? sink_open(&r->sink, r->cfg.output, err, sizeof(err)) != 0
 			 : r->cfg.output && !(r->outfile = output_open(r->cfg.output, err, sizeof(err)))) {
@@ -553,6 +558,7 @@ static int begin(struct run *r)
 			return TV_EXIT_RUNTIME;
 		}
 	}
+	notify_send(&r->notify, "READY=1");
 	return 0;
 }
 
@@ -606,6 +612,7 @@ static int start(struct run *r)
  * connections left, the last period, and the stop record. */
 static void finish(struct run *r)
 {
+	notify_send(&r->notify, "STOPPING=1");
 	if (r->quiet)
 		return;
 	ring_buffer__consume(r->rb);
@@ -641,6 +648,7 @@ static int cleanup(struct run *r, int rc)
 	if (r->recfile)
 		fclose(r->recfile);
 	metrics_server_stop(r->metrics);
+	notify_close(&r->notify);
 	if (r->cfg.agent && sink_close(&r->sink) && rc == TV_EXIT_OK && !r->quiet) {
 		pr_warn("writing %s failed: %llu lines could not be written\n",
 			r->cfg.output ? r->cfg.output : "stdout", (unsigned long long)r->sink.dropped);
@@ -656,7 +664,7 @@ static int cleanup(struct run *r, int rc)
 
 int main(int argc, char **argv)
 {
-	static struct run r;
+	static struct run r = { .notify.fd = -1 };
 	int rc = setup(&r, argc, argv);
 
 	if (rc == TV_CLI_EXIT_NOW)

@@ -344,10 +344,7 @@ static void write_still_open(struct output *o, struct jw *w, const struct conn_r
 {
 	const struct conn_facts *f = &e->facts;
 	const struct sock_snapshot *s = &e->snapshot;
-	uint32_t retrans = conn_facts_retrans(f);
 
-	if (e->has_snapshot && s->total_retrans > retrans)
-		retrans = s->total_retrans;
 	jw_bool(w, "still_open", true);
 	jw_bool(w, "evicted", e->evicted);
 	jw_u64(w, "duration_us", e->end_ns > c->first_ts_ns ? (e->end_ns - c->first_ts_ns) / 1000 : 0);
@@ -366,7 +363,7 @@ static void write_still_open(struct output *o, struct jw *w, const struct conn_r
 		jw_u64(w, "srtt_us", s->rtt_us);
 		jw_u64(w, "rttvar_us", s->rttvar_us);
 	}
-	jw_u64(w, "retrans_segs", retrans);
+	jw_u64(w, "retrans_segs", conn_end_retrans(e));
 	jw_u64(w, "rto", f->timeouts + f->syn_timeouts);
 	jw_u64(w, "ofo_segs", f->ofo);
 	jw_u64(w, "dup_segs", f->dup);

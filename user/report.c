@@ -88,6 +88,43 @@ uint32_t conn_facts_retrans(const struct conn_facts *f)
 	return n;
 }
 
+void conn_end_counts(const struct conn_end *e, struct conn_counts *c)
+{
+	const struct conn_facts *f = &e->facts;
+	const struct tv_rec_close *cl = &e->close;
+
+	if (e->closed) {
+		*c = (struct conn_counts){
+			.retrans = cl->retrans_segs, .ofo = cl->ofo_segs, .dup = cl->dup_segs,
+			.dupacks = cl->dupacks, .resets_sent = cl->resets_sent,
+			.resets_received = cl->resets_received, .drops = cl->drops,
+			.zero_windows = { cl->zw_peer, cl->zw_local },
+			.has_bytes = true, .bytes_sent = cl->bytes_sent, .bytes_received = cl->bytes_received,
+		};
+		return;
+	}
+	*c = (struct conn_counts){
+		.retrans = conn_facts_retrans(f), .ofo = f->ofo, .dup = f->dup, .dupacks = f->dupacks,
+		.resets_sent = f->resets_sent, .resets_received = f->resets_received,
+		.drops = conn_facts_drops(f), .zero_windows = { f->zw[0].n, f->zw[1].n },
+	};
+	if (e->has_snapshot) {
+		if (e->snapshot.total_retrans > c->retrans)
+			c->retrans = e->snapshot.total_retrans;
+		c->has_bytes = true;
+		c->bytes_sent = e->snapshot.bytes_sent;
+		c->bytes_received = e->snapshot.bytes_received;
+	}
+}
+
+uint32_t conn_end_retrans(const struct conn_end *e)
+{
+	struct conn_counts c;
+
+	conn_end_counts(e, &c);
+	return c.retrans;
+}
+
 uint32_t conn_facts_drops(const struct conn_facts *f)
 {
 	uint32_t n = f->drops_other;

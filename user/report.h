@@ -219,6 +219,21 @@ struct conn_end {
 	struct verdicts verdicts;     /* last: conn_end_build leaves the evidence unzeroed */
 };
 
+/*
+ * A connection's counts as its record reports them: when closed, the close
+ * record's (the kernel's counters, with late records joined); still open,
+ * the records' so far, and the socket table's view at the end where it has
+ * one (its retransmissions, where higher, and its bytes). The verdict, the
+ * summaries and metrics, and the endpoints all count from these.
+ */
+struct conn_counts {
+	uint32_t retrans, ofo, dup, dupacks, resets_sent, resets_received, drops;
+	uint32_t zero_windows[2]; /* TV_WINDOW_PEER, TV_WINDOW_LOCAL */
+	bool has_bytes;           /* closed, or a socket table's view */
+	uint64_t bytes_sent, bytes_received;
+};
+void conn_end_counts(const struct conn_end *e, struct conn_counts *c);
+uint32_t conn_end_retrans(const struct conn_end *e);
 const char *closed_by_name(enum tv_closed_by c);
 const char *tls_result_name(enum tls_result_kind r);
 const char *tls_sni_source_name(enum tls_sni_source s);

@@ -8,7 +8,7 @@ _Static_assert(sizeof(struct tally) % sizeof(uint64_t) == 0, "a tally is counter
 void tally_conn(struct tally *t, const struct conn_end *e, uint8_t dir)
 {
 	const struct conn_facts *f = &e->facts;
-	const struct tv_rec_close *cl = &e->close;
+	struct conn_counts c;
 	uint32_t kinds = 0;
 
 	t->closed[dir < 3 ? dir : 0]++;
@@ -20,42 +20,21 @@ void tally_conn(struct tally *t, const struct conn_end *e, uint8_t dir)
 		t->retrans_kind[k] += f->segs[k];
 		kinds += f->segs[k];
 	}
-	if (e->closed) {
-		t->retrans_segs += cl->retrans_segs;
-		t->ofo_segs += cl->ofo_segs;
-		t->dup_segs += cl->dup_segs;
-		t->dupacks += cl->dupacks;
-		t->resets_sent += cl->resets_sent;
-		t->resets_received += cl->resets_received;
-		t->drops += cl->drops;
-		t->zero_windows[0] += cl->zw_peer;
-		t->zero_windows[1] += cl->zw_local;
-		t->bytes_sent += cl->bytes_sent;
-		t->bytes_received += cl->bytes_received;
-		/* the kernel's count is the truth; what no record explained is "other" */
-		if (cl->retrans_segs > kinds)
-			t->retrans_kind[TV_RETRANS_SYNACK + 1] += cl->retrans_segs - kinds;
-	} else {
-		uint32_t retrans = kinds;
-
-		if (e->has_snapshot && e->snapshot.total_retrans > retrans) {
-			t->retrans_kind[TV_RETRANS_SYNACK + 1] += e->snapshot.total_retrans - retrans;
-			retrans = e->snapshot.total_retrans;
-		}
-		t->retrans_segs += retrans;
-		t->ofo_segs += f->ofo;
-		t->dup_segs += f->dup;
-		t->dupacks += f->dupacks;
-		t->resets_sent += f->resets_sent;
-		t->resets_received += f->resets_received;
-		t->drops += conn_facts_drops(f);
-		t->zero_windows[0] += f->zw[0].n;
-		t->zero_windows[1] += f->zw[1].n;
-		if (e->has_snapshot) {
-			t->bytes_sent += e->snapshot.bytes_sent;
-			t->bytes_received += e->snapshot.bytes_received;
-		}
-	}
+	conn_end_counts(e, &c);
+	t->retrans_segs += c.retrans;
+	/* the kernel's count is the truth; what no record explained is "unattributed" */
+	if (c.retrans > kinds)
+		t->retrans_kind[TV_RETRANS_SYNACK + 1] += c.retrans - kinds;
+	t->ofo_segs += c.ofo;
+	t->dup_segs += c.dup;
+	t->dupacks += c.dupacks;
+	t->resets_sent += c.resets_sent;
+	t->resets_received += c.resets_received;
+	t->drops += c.drops;
+	t->zero_windows[0] += c.zero_windows[0];
+	t->zero_windows[1] += c.zero_windows[1];
+	t->bytes_sent += c.bytes_sent;
+	t->bytes_received += c.bytes_received;
 	t->late_resets_sent += f->late_resets_sent;
 	t->late_resets_received += f->late_resets_received;
 	for (uint32_t i = 0; i < f->ndrops; i++)

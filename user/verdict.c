@@ -67,17 +67,21 @@ static uint64_t unacked_bytes(uint64_t sent, uint64_t retrans, uint64_t acked)
 static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct view *x)
 {
 	const struct conn_facts *f = &e->facts;
+	struct conn_counts n;
 
+	conn_end_counts(e, &n);
 	memset(x, 0, sizeof(*x));
 	x->closed = e->closed;
 	x->timeouts = f->timeouts;
-	x->ofo = f->ofo;
-	x->dup = f->dup;
-	x->dupacks = f->dupacks;
-	x->resets_sent = f->resets_sent;
-	x->resets_received = f->resets_received;
+	x->ofo = n.ofo;
+	x->dup = n.dup;
+	x->dupacks = n.dupacks;
+	x->resets_sent = n.resets_sent;
+	x->resets_received = n.resets_received;
 	x->syn_retrans = f->segs[TV_RETRANS_SYN] + f->segs[TV_RETRANS_SYNACK];
-	x->retrans = conn_facts_retrans(f);
+	x->retrans = n.retrans;
+	x->bytes_sent = n.bytes_sent;
+	x->bytes_received = n.bytes_received;
 	x->established = f->established;
 	x->error = f->error;
 	if (e->closed) {
@@ -86,21 +90,13 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 		x->established = cl->hist.established;
 		x->state = cl->last_state;
 		x->duration_ns = cl->hdr.ts_ns > cl->hist.start_ns ? cl->hdr.ts_ns - cl->hist.start_ns : 0;
-		x->retrans = cl->retrans_segs;
 		if (cl->hist.established)
 			x->syn_retrans = cl->hist.syn_retrans;
 		x->dsack = cl->dsack;
-		x->ofo = cl->ofo_segs;
-		x->dup = cl->dup_segs;
-		x->dupacks = cl->dupacks;
-		x->resets_sent = cl->resets_sent;
-		x->resets_received = cl->resets_received;
 		/* records lost on the way: the kernel's count of timeouts (SYNs included) */
 		if (cl->rto > f->timeouts + f->syn_timeouts)
 			x->timeouts = cl->rto - f->syn_timeouts;
 		x->unacked = unacked_bytes(cl->bytes_sent, cl->bytes_retrans, cl->bytes_acked);
-		x->bytes_sent = cl->bytes_sent;
-		x->bytes_received = cl->bytes_received;
 		/* the error it ended with: the report may have come with none, or
 		 * not at all where the tracepoint is missing */
 		if (cl->error)
@@ -110,11 +106,7 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 
 		x->state = s->state;
 		x->established |= s->state != TCP_SYN_SENT && s->state != TCP_SYN_RECV;
-		if (s->total_retrans > x->retrans)
-			x->retrans = s->total_retrans;
 		x->unacked = s->send_queue;
-		x->bytes_sent = s->bytes_sent;
-		x->bytes_received = s->bytes_received;
 	}
 	if (!e->closed && e->end_ns > ref->first_ts_ns)
 		x->duration_ns = e->end_ns - ref->first_ts_ns;

@@ -286,6 +286,24 @@ check_eq "the unit runs the installed binary as an agent" "ExecStart=/usr/local/
 mkdir -p "$LAB_TMP/unit"
 sed "s|/usr/local/sbin/tcpvitals|$TCPVITALS|" "$unit" >"$LAB_TMP/unit/tcpvitals.service"
 check "the unit passes systemd-analyze verify" systemd-analyze verify --man=no "$LAB_TMP/unit/tcpvitals.service"
+check_eq "the unit tells systemd when tracing has begun" "Type=notify NotifyAccess=main" \
+	"$(grep -E '^(Type|NotifyAccess)=' "$unit" | tr '\n' ' ' | sed 's/ $//')"
+
+# ---- systemd's readiness protocol: READY=1 once tracing, STOPPING=1 at the end,
+# and NOTIFY_SOCKET kept from COMMAND (a traced service must not speak for us)
+lab_bg "$PY" "$LAB_ROOT/tools/lab_server.py" ready "$LAB_TMP/n.sock" >"$LAB_TMP/n.msgs"
+for i in $(seq 100); do [ -S "$LAB_TMP/n.sock" ] && break; sleep 0.02; done
+NOTIFY_SOCKET=$LAB_TMP/n.sock "$TCPVITALS" --json -- sh -c 'echo "child sees NOTIFY_SOCKET=${NOTIFY_SOCKET-unset}"' \
+	>"$LAB_TMP/n.json" 2>"$LAB_TMP/n.err"
+rc=$?
+for i in $(seq 100); do grep -q STOPPING "$LAB_TMP/n.msgs" && break; sleep 0.02; done
+check_eq "notify: READY=1, then STOPPING=1" "READY=1 STOPPING=1" "$(tr '\n' ' ' <"$LAB_TMP/n.msgs" | sed 's/ $//')"
+check_eq "notify: COMMAND does not inherit NOTIFY_SOCKET" "child sees NOTIFY_SOCKET=unset" "$(grep child "$LAB_TMP/n.err")"
+check_eq "notify: the run itself is unchanged (exit 0, a start record)" "0 start" "$rc $(head -1 "$LAB_TMP/n.json" | jq -r .type)"
+NOTIFY_SOCKET=$LAB_TMP/nobody-listens "$TCPVITALS" --json -d 0.2 >"$LAB_TMP/n2.json" 2>"$LAB_TMP/n2.err"
+rc=$?
+check_eq "notify: a socket nobody listens on is one line, and tracing goes on (exit 0)" "0 1 start" \
+	"$rc $(grep -c 'cannot reach NOTIFY_SOCKET' "$LAB_TMP/n2.err") $(head -1 "$LAB_TMP/n2.json" | jq -r .type)"
 
 # ---- usage errors: one line, exit 2
 usage() { # NAME PATTERN ARGS...

@@ -74,5 +74,30 @@ int main(void)
 	tls_checker_free(tc);
 	CHECK(joins_of_started == 3 && joins_of_others == 0,
 	      "stopping joins exactly the three threads that started");
+
+	/* a program the verifier refused, as libbpf 1.1 warns of it */
+	struct loader_refusal r = { 0 };
+	char log[2048];
+
+	loader_refusal_note(&r, "libbpf: map 'events': created successfully, fd=4\n");
+	CHECK(!r.prog[0], "a warning about no program names none");
+	loader_refusal_note(&r, "libbpf: prog 'btf_state': BPF program load failed: Invalid argument\n");
+	snprintf(log, sizeof(log),
+		 "libbpf: prog 'btf_state': -- BEGIN PROG LOAD LOG --\n"
+		 "reg type unsupported for arg#0 function btf_state#123\n0: R1=ctx() R10=fp0\n"
+		 "; int BPF_PROG(btf_state)\n1: (79) r6 = *(u64 *)(r1 +0)\n"
+		 "2: (85) call bpf_sk_storage_get#107\nhelper call is not allowed in probe\n"
+		 "processed 2 insns (limit 1000000)\n-- END PROG LOAD LOG --\n");
+	loader_refusal_note(&r, log);
+	CHECK_STR(r.prog, "btf_state", "the refused program is named");
+	CHECK(!strncmp(r.log_tail, "1: (79)", 7) && strstr(r.log_tail, "helper call is not allowed in probe\n") &&
+		      !strstr(r.log_tail, "END") && !strstr(r.log_tail, "BEGIN"),
+	      "the verifier's last four lines are kept, without libbpf's marks");
+	memset(log, 'x', sizeof(log));
+	memcpy(log, "libbpf: prog 'p': -- BEGIN PROG LOAD LOG --\n", 44);
+	strcpy(log + 1500, "\nthe reason\n-- END PROG LOAD LOG --\n");
+	loader_refusal_note(&r, log);
+	CHECK(strlen(r.log_tail) == sizeof(r.log_tail) - 1 && strstr(r.log_tail, "the reason\n"),
+	      "a long last line keeps its end, where the verifier says why");
 	UNIT_EXIT();
 }

@@ -69,6 +69,20 @@ check_eq "raw_tp: the client's close counts every byte curl read, and the FIN" $
 	"$(jqs "$out" '[.[]|select(.type=="close" and .dir=="out")][0].bytes_received')"
 check_json_lines "$out"
 
+# sk_storage, asked for: a kernel whose verifier refuses it to tracing programs
+# (before 5.11) is named as what refused it, to root, never as a privilege problem
+"$TCPVITALS" --json --storage sk_storage --tls-check off -d 0.3 >/dev/null 2>"$LAB_TMP/sk.err"
+rc=$?
+if [ "$attach" == "tp_btf hash" ]; then
+	check_eq "sk_storage refused: exit 3" 3 $rc
+	check "sk_storage refused: one line names the program and what was tried" \
+		grep -q "^tcpvitals: the kernel refused program btf_[a-z_]* (tp_btf + sk_storage): " "$LAB_TMP/sk.err"
+	check_eq "sk_storage refused: that line only, and no advice to use sudo" "1 0" \
+		"$(wc -l <"$LAB_TMP/sk.err") $(grep -c sudo "$LAB_TMP/sk.err")"
+else
+	check_eq "sk_storage: loads where the kernel offers it" 0 $rc
+fi
+
 # 4. resets: a server that aborts, a port nobody listens on
 lab_pyserver "$ns" abort 127.0.0.1 9001
 out="$LAB_TMP/resets.json"

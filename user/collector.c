@@ -752,6 +752,7 @@ void collector_tick(struct collector *col, uint64_t now_ns)
 			conn_flush(col, c);
 		conn_settle(col, c, now_ns);
 	}
+	conn_table_trim(&col->table, now_ns);
 }
 
 int collector_tls_pending(const struct collector *col)

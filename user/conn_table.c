@@ -2,9 +2,15 @@
 #include <string.h>
 #include "conn_table.h"
 
+#define CONN_SPARE_MAX 16384     /* 16 MiB at most */
+#define CONN_TRIM_NS 1000000000ULL /* the period over which unused spares are freed */
+
 int conn_table_init(struct conn_table *t, size_t max)
 {
 	dlist_init(&t->age);
+	dlist_init(&t->spare);
+	t->nspare = t->spare_low = 0;
+	t->trim_ns = 0;
 	t->max = max;
 	return cookie_map_init(&t->map, max);
 }
@@ -13,8 +19,16 @@ void conn_table_free(struct conn_table *t)
 {
 	struct conn *c;
 
+	struct dlink *n;
+
 	while ((c = conn_table_oldest(t)))
 		conn_table_remove(t, c);
+	while ((n = dlist_first(&t->spare))) {
+		c = container_of(n, struct conn, age);
+		dlink_remove(n);
+		free(c);
+	}
+	t->nspare = 0;
 	cookie_map_free(&t->map);
 }
 
@@ -51,10 +65,18 @@ struct conn *conn_table_next(const struct conn_table *t, const struct conn *c)
 
 struct conn *conn_table_add(struct conn_table *t, const struct tv_conn *id, uint64_t ts_ns)
 {
-	struct conn *c = calloc(1, sizeof(*c));
+	struct dlink *n = dlist_first(&t->spare);
+	struct conn *c;
 
-	if (!c)
+	if (n) {
+		c = container_of(n, struct conn, age);
+		dlink_remove(n);
+		if (--t->nspare < t->spare_low)
+			t->spare_low = t->nspare;
+		memset(c, 0, sizeof(*c));
+	} else if (!(c = calloc(1, sizeof(*c)))) {
 		return NULL;
+	}
 	c->node.cookie = id->cookie;
 	c->id = *id;
 	c->first_ts_ns = ts_ns;
@@ -63,12 +85,32 @@ struct conn *conn_table_add(struct conn_table *t, const struct tv_conn *id, uint
 	return c;
 }
 
+void conn_table_trim(struct conn_table *t, uint64_t now_ns)
+{
+	struct dlink *n;
+
+	if (now_ns - t->trim_ns < CONN_TRIM_NS)
+		return;
+	for (; t->spare_low > 0 && (n = dlist_first(&t->spare)); t->spare_low--) {
+		dlink_remove(n);
+		t->nspare--;
+		free(container_of(n, struct conn, age));
+	}
+	t->spare_low = t->nspare;
+	t->trim_ns = now_ns;
+}
+
 void conn_table_remove(struct conn_table *t, struct conn *c)
 {
 	cookie_map_remove(&t->map, &c->node);
 	dlink_remove(&c->age);
 	free(c->held.recs);
 	free(c->tls);
+	if (t->nspare < CONN_SPARE_MAX) {
+		dlist_append(&t->spare, &c->age);
+		t->nspare++;
+		return;
+	}
 	free(c);
 }
 

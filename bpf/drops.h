@@ -36,6 +36,14 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 	st = state_lookup(sk, typed);
 	if (!st || !st->conn.cookie)
 		return 0;
+	/* A segment the kernel was done with as the connection ended: kernels
+	 * before QUEUE_PURGE (6.6) free the receive queue of a socket going
+	 * away, and the last ACK of an orphaned socket moving to TIME_WAIT
+	 * (tcp_rcv_state_process), with no reason (a plain HTTP exchange's
+	 * server end on 6.1). Only the socket's state, CLOSE, tells. */
+	if ((reason == TV_REASON_UNKNOWN || DROP_REASON_IS(reason, NOT_SPECIFIED)) &&
+	    sk_state(sk, typed) == TCP_CLOSE)
+		return 0;
 	now = bpf_ktime_get_ns();
 	/* A reset for a socket a reset already closed: it was waiting in the
 	 * socket's backlog while the application held the socket, behind the

@@ -173,7 +173,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return n;
 	if (level == LIBBPF_WARN)
 		loader_refusal_note(&refusal, msg);
-	if (log_level() >= TV_LOG_DEBUG)
+	if (log_level() >= TV_LOG_DEBUG) /* whole: a verifier log outgrows tv_log's line */
 		fprintf(stderr, "tcpvitals: %s", msg);
 	free(msg);
 	return n;

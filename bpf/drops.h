@@ -31,11 +31,6 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 	}
 	if (!is_full_tcp(sk, typed) || sk_state(sk, typed) == TCP_LISTEN)
 		return 0;
-	/* only connections already known: skb->sk is an RCU pointer that the
-	 * cookie helper refuses, and every live connection has state by now */
-	st = state_lookup(sk, typed);
-	if (!st || !st->conn.cookie)
-		return 0;
 	/* A segment the kernel was done with as the connection ended: kernels
 	 * before QUEUE_PURGE (6.6) free the receive queue of a socket going
 	 * away, and the last ACK of an orphaned socket moving to TIME_WAIT
@@ -43,6 +38,11 @@ static __always_inline int on_drop(struct sk_buff *skb, struct sock *rx_sk, __u3
 	 * server end on 6.1). Only the socket's state, CLOSE, tells. */
 	if ((reason == TV_REASON_UNKNOWN || DROP_REASON_IS(reason, NOT_SPECIFIED)) &&
 	    sk_state(sk, typed) == TCP_CLOSE)
+		return 0;
+	/* only connections already known: skb->sk is an RCU pointer that the
+	 * cookie helper refuses, and every live connection has state by now */
+	st = state_lookup(sk, typed);
+	if (!st || !st->conn.cookie)
 		return 0;
 	now = bpf_ktime_get_ns();
 	/* A reset for a socket a reset already closed: it was waiting in the

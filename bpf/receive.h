@@ -16,12 +16,6 @@
  */
 #define SEQ_FLUSH_SHIFT 20
 
-/* The state of a connection with an anomalous segment. */
-static __always_inline struct conn_state *rcv_state(struct sock *sk, bool typed)
-{
-	return state_lookup_or_create(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN, false, NULL);
-}
-
 static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, bool typed)
 {
 	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)&skb->cb[0];
@@ -47,7 +41,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 	/* a SYN takes sequence space but carries no data: a late SYN-ACK copy is no duplicate */
 	if (seq != end_seq && !(flags & TCPHDR_SYN)) {
 		if (after(seq, rcv_nxt)) {
-			st = rcv_state(sk, typed);
+			st = state_for_anomaly(sk, typed);
 			if (st) {
 				st->ofo++;
 				burst_add(st, TV_REC_OFO, 0, bpf_ktime_get_ns(), seq, rcv_nxt,
@@ -56,7 +50,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 			return 0;
 		}
 		if (!after(end_seq, rcv_nxt)) {
-			st = rcv_state(sk, typed);
+			st = state_for_anomaly(sk, typed);
 			if (st) {
 				st->dup++;
 				burst_add(st, TV_REC_DUP, 0, bpf_ktime_get_ns(), seq, rcv_nxt,
@@ -80,7 +74,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 			bpf_probe_read_kernel(&raw_win, sizeof(raw_win), data + __builtin_offsetof(struct tcphdr, window));
 			win = (__u32)bpf_ntohs(raw_win) << RD_BITS(typed, opt, snd_wscale);
 			if (win == RD(typed, tp, snd_wnd)) {
-				st = rcv_state(sk, typed);
+				st = state_for_anomaly(sk, typed);
 				if (st) {
 					st->dupacks++;
 					burst_add(st, TV_REC_DUPACK, 0, bpf_ktime_get_ns(), ack, una, 0,

@@ -97,3 +97,13 @@ static __always_inline struct conn_state *state_lookup_or_create(struct sock *sk
 		*created = true;
 	return st;
 }
+
+/* The state of a connection with an anomalous segment: a known one costs
+ * one lookup (no clock, no owner or port fix-ups, which its state changes
+ * did); a connection older than the tracer is made here. */
+static __always_inline struct conn_state *state_for_anomaly(struct sock *sk, bool typed)
+{
+	struct conn_state *st = state_lookup(sk, typed);
+
+	return st ? st : state_lookup_or_create(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN, false, NULL);
+}

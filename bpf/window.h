@@ -63,7 +63,7 @@ static __always_inline void peer_window(struct sock *sk, struct tcp_sock *tp, st
 	if ((pred ? bpf_ntohl(pred) & 0xffff : RD(typed, tp, snd_wnd)) || (flags & (TCPHDR_SYN | TCPHDR_RST)))
 		return;
 	now = bpf_ktime_get_ns();
-	st = state_lookup_or_create(sk, typed, now, TV_DIR_UNKNOWN, false, NULL);
+	st = state_for_anomaly(sk, typed);
 	if (!st || !st->conn.cookie)
 		return;
 	if (!st->zw_peer_since) {
@@ -130,8 +130,7 @@ static __always_inline void local_window(struct sock *sk, struct tcp_sock *tp, _
 	closed = !rcv_wnd || (rcv_wnd < (1u << 14) && !(rcv_wnd >> RD_BITS(typed, opt, rcv_wscale)));
 	if (!closed && zw_local_open <= 0)
 		return;
-	st = closed ? state_lookup_or_create(sk, typed, bpf_ktime_get_ns(), TV_DIR_UNKNOWN, false, NULL)
-		    : state_lookup(sk, typed);
+	st = closed ? state_for_anomaly(sk, typed) : state_lookup(sk, typed);
 	if (!st || !st->conn.cookie || closed == !!st->zw_local_since)
 		return;
 	now = bpf_ktime_get_ns();

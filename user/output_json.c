@@ -344,7 +344,9 @@ static void write_still_open(struct output *o, struct jw *w, const struct conn_r
 {
 	const struct conn_facts *f = &e->facts;
 	const struct sock_snapshot *s = &e->snapshot;
+	struct conn_counts n;
 
+	conn_end_counts(e, &n);
 	jw_bool(w, "still_open", true);
 	jw_bool(w, "evicted", e->evicted);
 	jw_u64(w, "duration_us", e->end_ns > c->first_ts_ns ? (e->end_ns - c->first_ts_ns) / 1000 : 0);
@@ -363,14 +365,14 @@ static void write_still_open(struct output *o, struct jw *w, const struct conn_r
 		jw_u64(w, "srtt_us", s->rtt_us);
 		jw_u64(w, "rttvar_us", s->rttvar_us);
 	}
-	jw_u64(w, "retrans_segs", conn_end_retrans(e));
+	jw_u64(w, "retrans_segs", n.retrans);
 	jw_u64(w, "rto", f->timeouts + f->syn_timeouts);
-	jw_u64(w, "ofo_segs", f->ofo);
-	jw_u64(w, "dup_segs", f->dup);
-	jw_u64(w, "dupacks", f->dupacks);
-	jw_u64(w, "resets_sent", f->resets_sent);
-	jw_u64(w, "resets_received", f->resets_received);
-	jw_u64(w, "drops", conn_facts_drops(f));
+	jw_u64(w, "ofo_segs", n.ofo);
+	jw_u64(w, "dup_segs", n.dup);
+	jw_u64(w, "dupacks", n.dupacks);
+	jw_u64(w, "resets_sent", n.resets_sent);
+	jw_u64(w, "resets_received", n.resets_received);
+	jw_u64(w, "drops", n.drops);
 }
 
 /* Zero windows, resets after the close and TLS alerts: each an object by side. */

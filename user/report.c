@@ -117,14 +117,6 @@ void conn_end_counts(const struct conn_end *e, struct conn_counts *c)
 	}
 }
 
-uint32_t conn_end_retrans(const struct conn_end *e)
-{
-	struct conn_counts c;
-
-	conn_end_counts(e, &c);
-	return c.retrans;
-}
-
 uint32_t conn_facts_drops(const struct conn_facts *f)
 {
 	uint32_t n = f->drops_other;

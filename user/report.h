@@ -223,8 +223,8 @@ struct conn_end {
  * A connection's counts as its record reports them: when closed, the close
  * record's (the kernel's counters, with late records joined); still open,
  * the records' so far, and the socket table's view at the end where it has
- * one (its retransmissions, where higher, and its bytes). The verdict, the
- * summaries and metrics, and the endpoints all count from these.
+ * one (its retransmissions, where higher, and its bytes). The record, the
+ * verdict, the summaries and metrics, and the endpoints all count from these.
  */
 struct conn_counts {
 	uint32_t retrans, ofo, dup, dupacks, resets_sent, resets_received, drops;
@@ -233,7 +233,6 @@ struct conn_counts {
 	uint64_t bytes_sent, bytes_received;
 };
 void conn_end_counts(const struct conn_end *e, struct conn_counts *c);
-uint32_t conn_end_retrans(const struct conn_end *e);
 const char *closed_by_name(enum tv_closed_by c);
 const char *tls_result_name(enum tls_result_kind r);
 const char *tls_sni_source_name(enum tls_sni_source s);

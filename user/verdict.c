@@ -113,7 +113,7 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 	for (int s = TV_WINDOW_PEER; s <= TV_WINDOW_LOCAL; s++) {
 		const struct zero_windows *z = &f->zw[s];
 
-		x->zw[s].n = z->n;
+		x->zw[s].n = n.zero_windows[s];
 		x->zw[s].probes = z->probes;
 		x->zw[s].still_closed = z->since_ns != 0;
 		x->zw[s].closed_ns = zero_windows_closed_ns(z, e->end_ns);
@@ -121,11 +121,9 @@ static void view_of(const struct conn_end *e, const struct conn_ref *ref, struct
 	if (e->closed) { /* the kernel's count: records may have been lost */
 		const struct tv_rec_close *cl = &e->close;
 
-		x->zw[TV_WINDOW_PEER].n = cl->zw_peer;
 		x->zw[TV_WINDOW_PEER].closed_ns = cl->zw_peer_ns;
 		x->zw[TV_WINDOW_PEER].probes = cl->zw_probes;
 		x->zw[TV_WINDOW_PEER].still_closed = cl->zw_closed & TV_ZW_PEER;
-		x->zw[TV_WINDOW_LOCAL].n = cl->zw_local;
 		x->zw[TV_WINDOW_LOCAL].closed_ns = cl->zw_local_ns;
 		x->zw[TV_WINDOW_LOCAL].still_closed = cl->zw_closed & TV_ZW_LOCAL;
 	}

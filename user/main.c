@@ -488,8 +488,10 @@ static int open_outputs(struct run *r)
 	if (r->cfg.agent) {
 		r->out.f = r->sink.f;
 	} else {
+		static char buf[TV_OUTPUT_BUF];
+
 		r->out.f = r->outfile ? r->outfile : stdout;
-		setvbuf(r->out.f, NULL, _IOFBF, 1 << 16); /* flushed after every batch of records */
+		setvbuf(r->out.f, buf, _IOFBF, sizeof(buf)); /* flushed after every batch of records */
 	}
 	r->out.names = r->names;
 	r->out.all = r->cfg.all;

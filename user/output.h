@@ -48,6 +48,10 @@ struct stop_info {
 };
 
 #define TV_SUMMARY_ENDPOINTS 20 /* endpoints a summary lists, most troubled first */
+/* stdio's buffer for the records' stream, flushed after every batch. setvbuf
+ * needs the buffer itself: given NULL, glibc keeps its default (st_blksize,
+ * 4 kB), which cost a write(2) per four records in a flood of closes. */
+#define TV_OUTPUT_BUF (256u << 10)
 
 /* A period of an agent's run (--interval). */
 struct summary_info {

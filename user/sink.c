@@ -118,14 +118,16 @@ int sink_open(struct sink *s, const char *path, char *err, size_t errlen)
 	s->fd = path ? output_file_open(path, err, errlen) : STDOUT_FILENO;
 	if (s->fd < 0)
 		return -1;
-	if (!sink_grow(s, SINK_STDIO_BUF) || !(s->f = fopencookie(s, "w", io))) {
+	if (!sink_grow(s, SINK_STDIO_BUF) || !(s->stdio = malloc(SINK_STDIO_BUF)) ||
+	    !(s->f = fopencookie(s, "w", io))) {
 		error_line(err, errlen, -1, "out of memory for the output buffer");
 		if (path)
 			close(s->fd);
 		free(s->buf);
+		free(s->stdio);
 		return -1;
 	}
-	setvbuf(s->f, NULL, _IOFBF, SINK_STDIO_BUF);
+	setvbuf(s->f, s->stdio, _IOFBF, SINK_STDIO_BUF);
 	return 0;
 }
 
@@ -174,6 +176,7 @@ int sink_close(struct sink *s)
 	if (s->path)
 		close(s->fd);
 	free(s->buf);
+	free(s->stdio);
 	s->f = NULL;
 	return rc;
 }

@@ -24,6 +24,7 @@ struct sink {
 	int fd;           /* where the lines go */
 	const char *path; /* NULL: stdout */
 	char *buf;
+	char *stdio;        /* f's buffer: setvbuf ignores the size without one */
 	size_t len, alloc;  /* bytes in buf, and its size */
 	size_t whole;       /* bytes of buf that are whole lines */
 	bool dropping;      /* the line being written did not fit: its rest goes too */

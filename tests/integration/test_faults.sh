@@ -31,6 +31,21 @@ check_eq "flood: lost is written as soon as noticed, before the end" true \
 	"$(jqs "$out" '(map(.type)|index("lost")) < (length - 1)')"
 check_json_lines "$out"
 
+# 1b. a backlog of closes leaves in few large writes: stdio's buffer is TV_OUTPUT_BUF, not
+# glibc's 4 kB default (what setvbuf gives when handed no buffer, a write(2) per 4 kB)
+out="$LAB_TMP/batch.json"
+lab_tracer "$out" --json --netns "/run/netns/$ns"
+kill -STOP "$LAB_TRACER_PID"
+churn 300
+read -r w0 c0 < <(awk '/^wchar/ {w=$2} /^syscw/ {c=$2} END {print w, c}' "/proc/$LAB_TRACER_PID/io")
+kill -CONT "$LAB_TRACER_PID"
+for _ in $(seq 100); do [ "$(grep -c '"type":"close"' "$out")" -ge 600 ] && break; sleep 0.05; done
+read -r w1 c1 < <(awk '/^wchar/ {w=$2} /^syscw/ {c=$2} END {print w, c}' "/proc/$LAB_TRACER_PID/io")
+lab_tracer_stop
+per=$(((w1 - w0) / ((c1 - c0) > 0 ? (c1 - c0) : 1)))
+check "a backlog of 600 closes ($((w1 - w0)) bytes) goes out in writes of 64 kB or more on average ($((c1 - c0)) writes, $per bytes each)" \
+	test "$per" -ge 65536
+
 # 2. the reader closes stdout: tcpvitals ends quietly and successfully
 lab_bg bash -c "while :; do $(declare -f churn); ns=$ns PY=$PY; churn 5; sleep 0.05; done"
 timeout 20 "$TCPVITALS" --json --netns "/run/netns/$ns" 2>"$LAB_TMP/head.err" | head -2 >/dev/null

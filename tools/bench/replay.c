@@ -56,10 +56,11 @@ int main(int argc, char **argv)
 		const void *data;
 		size_t pos = 0, rlen;
 		double t0;
+		static char obuf[TV_OUTPUT_BUF];
 
 		clock_init(&out.clk);
 		if (out.f)
-			setvbuf(out.f, NULL, _IOFBF, 1 << 16);
+			setvbuf(out.f, obuf, _IOFBF, sizeof(obuf)); /* as main.c's */
 		if (!out.f || (out.ops->init && out.ops->init(&out)) || collector_init(&col, &cfg, &out, NULL, 65536))
 			return 1;
 		nrec = 0;

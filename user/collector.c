@@ -716,6 +716,12 @@ void collector_lost(struct collector *col, uint64_t ts_ns, uint64_t records)
 	col->out->ops->lost(col->out, ts_ns, records);
 }
 
+void collector_missed(struct collector *col, uint64_t ts_ns, uint64_t events, const struct hook_count *hooks, int n)
+{
+	col->stats.missed += events;
+	col->out->ops->missed(col->out, ts_ns, events, hooks, n);
+}
+
 /* ---- time ---- */
 
 void collector_tick(struct collector *col, uint64_t now_ns)

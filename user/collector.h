@@ -53,6 +53,7 @@ void collector_free(struct collector *col);
 void collector_raw(struct collector *col, const void *data, size_t len);
 void collector_record(struct collector *col, const union tv_record *r);
 void collector_lost(struct collector *col, uint64_t ts_ns, uint64_t records);
+void collector_missed(struct collector *col, uint64_t ts_ns, uint64_t events, const struct hook_count *hooks, int n);
 /* Time-driven work: finished TLS checks, checks of TLS connections that sent
  * no ClientHello, and holds that have run out. */
 void collector_tick(struct collector *col, uint64_t now_ns);

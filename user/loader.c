@@ -32,6 +32,7 @@ struct hook {
 	struct hook_variant variants[3]; /* most arguments first */
 	const char *classic; /* a classic tracepoint of this tracefs category, found by
 			      * its tracefs id; NULL: tp_btf/raw_tp, chosen from BTF */
+	int again;           /* TV_AGAIN: its slot in bpf/nest.h + 1; 0: none */
 };
 
 /* The hooks of bpf/hooks.h, one entry per tracepoint with its variants in
@@ -45,11 +46,15 @@ static const struct hook_row {
 	int nargs;
 	const char *prog;
 	const char *classic;
+	int again; /* TV_AGAIN: its slot + 1 */
 } rows[] = {
-#define TV_HOOK(name, tp, need, call, ...) { tp, HOOK_##need, TV_NARGS(__VA_ARGS__), #name, NULL },
-#define TV_CLASSIC(name, category, tp, need) { tp, HOOK_##need, 0, #name, category },
+#define TV_HOOK(name, tp, need, call, ...) { tp, HOOK_##need, TV_NARGS(__VA_ARGS__), #name, NULL, 0 },
+#define TV_AGAIN(name, slot, key_sk, key_what, tp, need, call, ...) \
+	{ tp, HOOK_##need, TV_NARGS(__VA_ARGS__), #name, NULL, (slot) + 1 },
+#define TV_CLASSIC(name, category, tp, need) { tp, HOOK_##need, 0, #name, category, 0 },
 #include "hooks.h"
 #undef TV_HOOK
+#undef TV_AGAIN
 #undef TV_CLASSIC
 };
 static struct hook hooks[TV_MAX_HOOKS];
@@ -71,6 +76,7 @@ static void hooks_init(void)
 		while (nv < 3 && h->variants[nv].prog)
 			nv++;
 		h->variants[nv] = (struct hook_variant){ .nargs = rows[r].nargs, .prog = rows[r].prog };
+		h->again = rows[r].again;
 	}
 }
 
@@ -208,6 +214,18 @@ static struct bpf_program *find_prog(struct tcpvitals_bpf *skel, const struct ho
 	return bpf_object__find_program_by_name(skel->obj, full);
 }
 
+/* A TV_AGAIN hook's second program (bpf/nest.h), or NULL. */
+static struct bpf_program *again_prog(struct tcpvitals_bpf *skel, const struct bpf_program *first,
+				      const struct hook *h)
+{
+	char full[64];
+
+	if (!h->again)
+		return NULL;
+	snprintf(full, sizeof(full), "%s_again", bpf_program__name(first));
+	return bpf_object__find_program_by_name(skel->obj, full);
+}
+
 /* Where tracefs is; mounts it when it is missing (libbpf finds classic
  * tracepoints' ids there). *mounted says whether we did. */
 static const char *tracefs(bool *mounted)
@@ -329,6 +347,8 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 		chosen[i] = find_prog(skel, &hooks[i], at->raw_tp, v->prog);
 		if (chosen[i])
 			bpf_program__set_autoload(chosen[i], true);
+		if (chosen[i] && (p = again_prog(skel, chosen[i], &hooks[i])))
+			bpf_program__set_autoload(p, true);
 	}
 	bpf_program__set_autoload(skel->progs.start_flusher, ex->burst_timer);
 	bpf_program__set_autoload(skel->progs.fentry_sendmsg, ex->fentry_sendmsg);
@@ -379,7 +399,7 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 		{ .raw_tp = false, .hash_storage = true }, /* tracing + sk_storage: 5.11 */
 		{ .raw_tp = true, .hash_storage = true },
 	};
-	struct bpf_program *chosen[TV_MAX_HOOKS];
+	struct bpf_program *chosen[TV_MAX_HOOKS], *p;
 	struct kernel_features kf;
 	const struct attempt *used = NULL;
 	int first = 0, last = 2, rc;
@@ -478,8 +498,21 @@ static int load_and_attach(struct loader *ld, const struct tv_config *cfg, const
 			ld->missing[ld->nmissing++] = hooks[i].tp;
 			continue;
 		}
+		ld->prog_fds[ld->nlinks] = bpf_program__fd(chosen[i]);
+		ld->again[ld->nlinks] = 0;
 		ld->links[ld->nlinks++] = link;
 		ld->hooks[ld->nhooks++] = hooks[i].tp;
+		/* after the first: a tracepoint runs its programs in the order attached */
+		if ((p = again_prog(ld->skel, chosen[i], &hooks[i]))) {
+			ld->again_links[ld->nagain] = bpf_program__attach(p);
+			if (ld->again_links[ld->nagain]) {
+				ld->again[ld->nlinks - 1] = hooks[i].again;
+				ld->nagain++;
+			} else {
+				pr_debug("the second program of %s did not attach: %s\n", hooks[i].tp,
+					 strerror(errno));
+			}
+		}
 	}
 	if (bpf_program__autoload(ld->skel->progs.fentry_sendmsg)) {
 		ld->fentry_sendmsg = bpf_program__attach(ld->skel->progs.fentry_sendmsg);
@@ -572,6 +605,55 @@ struct tv_counters loader_counters(const struct loader *ld)
 	return sum;
 }
 
+static uint64_t prog_misses(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses; /* 0 before 5.12, which neither counts nor skips them */
+}
+
+uint64_t loader_misses(const struct loader *ld, uint64_t *hook)
+{
+	uint64_t sum = 0, n;
+	int h = 0;
+
+	for (int i = 0; i < ld->nlinks; i++, h++) {
+		n = prog_misses(ld->prog_fds[i]);
+		if (ld->again[i]) { /* what the second program did not make up for */
+			uint64_t made_up = ld->skel->bss->recovered[ld->again[i] - 1];
+
+			n = n > made_up ? n - made_up : 0;
+		}
+		if (hook)
+			hook[h] = n;
+		sum += n;
+	}
+	if (ld->fentry_sendmsg) {
+		n = prog_misses(bpf_program__fd(ld->skel->progs.fentry_sendmsg));
+		if (hook)
+			hook[h] = n;
+		sum += n;
+		h++;
+	}
+	/* burst_timer, last in ld->hooks: its starter's misses lose nothing (the
+	 * next state change starts it), and the timer is no program run */
+	for (; hook && h < ld->nhooks; h++)
+		hook[h] = 0;
+	return sum;
+}
+
+void loader_tick(struct loader *ld)
+{
+	if (ld->flusher && ld->skel->bss->flusher_started) {
+		bpf_link__destroy(ld->flusher);
+		ld->flusher = NULL;
+	}
+}
+
 int loader_tables(const struct loader *ld, struct kernel_table *t, int max)
 {
 	const struct tcpvitals_bpf *k = ld->skel;
@@ -608,6 +690,9 @@ void loader_stop(struct loader *ld)
 	for (int i = 0; i < ld->nlinks; i++)
 		bpf_link__destroy(ld->links[i]);
 	ld->nlinks = 0;
+	for (int i = 0; i < ld->nagain; i++)
+		bpf_link__destroy(ld->again_links[i]);
+	ld->nagain = 0;
 	tcpvitals_bpf__destroy(ld->skel);
 	ld->skel = NULL;
 }

@@ -17,6 +17,10 @@ struct bpf_link;
 struct loader {
 	struct tcpvitals_bpf *skel;
 	struct bpf_link *links[TV_MAX_HOOKS];
+	int prog_fds[TV_MAX_HOOKS + 1]; /* links[i]'s program (and fentry_sendmsg's, last) */
+	int again[TV_MAX_HOOKS];        /* links[i]'s second program: its slot + 1 (bpf/nest.h) */
+	struct bpf_link *again_links[TV_AGAIN_SLOTS];
+	int nagain;
 	struct bpf_link *flusher; /* starts the burst flusher timer; NULL without one */
 	struct bpf_link *fentry_sendmsg; /* the ClientHello without its tracepoint; NULL without */
 	int nlinks;
@@ -37,6 +41,15 @@ int loader_trace_tree(struct loader *ld, pid_t pid);
 /* Records the kernel failed to reserve, since loading. */
 uint64_t loader_lost_total(const struct loader *ld);
 struct tv_counters loader_counters(const struct loader *ld);
+/* Events the kernel did not run a program for, since loading: a tracing
+ * program is not run again on a CPU where it is already running (a
+ * softirq that interrupts it), and the kernel counts each such miss (5.12:
+ * bpf_prog_info.recursion_misses). Where hook is not NULL, each attached
+ * hook's own count too, in the order of ld->hooks; returns the sum. */
+uint64_t loader_misses(const struct loader *ld, uint64_t *hook);
+/* Once the burst flusher's timer runs, its starter leaves the state-change
+ * tracepoint (it would cost a program run on every state change). */
+void loader_tick(struct loader *ld);
 /* The kernel side's bounded tables, for the agent's summaries; how many. */
 struct kernel_table;
 int loader_tables(const struct loader *ld, struct kernel_table *t, int max);

@@ -33,6 +33,7 @@
 #define BUSY_POLL_MS 5
 #define COMMAND_GRACE_NS 1000000000ULL /* after COMMAND exits, wait this long for its closes */
 #define MAX_CONNS 65536
+#define MISSES_CHECK_NS 1000000000ULL /* programs' missed runs are read this often */
 #define METRICS_REFRESH_NS 1000000000ULL /* the endpoint's exposition is rebuilt this often */
 
 static volatile sig_atomic_t stop_signal, reopen_signal;
@@ -112,6 +113,8 @@ struct run {
 	gid_t gid;
 	FILE *recfile; /* --record FILE */
 	uint64_t lost_reported;
+	uint64_t missed_hook[TV_MAX_HOOKS + 2]; /* loader_misses, as last reported */
+	uint64_t missed_checked_ns;
 	bool have_cmd;
 	bool col_ready; /* the collector is set up */
 	struct reason_names *names;
@@ -141,6 +144,28 @@ static void report_lost(struct run *r)
 	}
 }
 
+/* At most once a second (a system call per program), and at the end. */
+static void report_missed(struct run *r, uint64_t now, bool force)
+{
+	uint64_t hook[TV_MAX_HOOKS + 2], total = 0;
+	struct hook_count changed[TV_MAX_HOOKS + 2];
+	int n = 0;
+
+	if (!force && now - r->missed_checked_ns < MISSES_CHECK_NS)
+		return;
+	r->missed_checked_ns = now;
+	loader_misses(&r->ld, hook);
+	for (int i = 0; i < r->ld.nhooks; i++) {
+		if (hook[i] <= r->missed_hook[i])
+			continue;
+		changed[n++] = (struct hook_count){ r->ld.hooks[i], hook[i] - r->missed_hook[i] };
+		total += hook[i] - r->missed_hook[i];
+		r->missed_hook[i] = hook[i];
+	}
+	if (total)
+		collector_missed(&r->col, now, total, changed, n);
+}
+
 static double tv_seconds(struct timeval tv)
 {
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
@@ -163,6 +188,7 @@ static void stats_diff(const struct stop_info *a, const struct stop_info *b, str
 {
 	out->records = a->records - b->records;
 	out->lost = a->lost - b->lost;
+	out->missed = a->missed - b->missed;
 	out->connections = a->connections - b->connections;
 	out->rejected = a->rejected - b->rejected;
 	out->evicted = a->evicted - b->evicted;
@@ -304,6 +330,8 @@ static int run_loop(struct run *r)
 			return TV_EXIT_RUNTIME;
 		}
 		report_lost(r);
+		report_missed(r, now, false);
+		loader_tick(&r->ld);
 		collector_tick(&r->col, now);
 		if (r->cfg.interval_s && now >= r->period.next_ns)
 			period_end(r, now);
@@ -619,6 +647,7 @@ static void finish(struct run *r)
 		return;
 	ring_buffer__consume(r->rb);
 	report_lost(r);
+	report_missed(r, clock_mono_now_ns(), true);
 	if (!stop_signal)
 		wait_tls_checks(r);
 	if (!r->privs.dropped) /* other namespaces need privilege: the still-open go without a snapshot */

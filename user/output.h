@@ -38,9 +38,15 @@ struct start_info {
 	int netns_helper;          /* its pid; 0: none */
 };
 
+struct hook_count {
+	const char *hook; /* a tracepoint's name */
+	uint64_t n;
+};
+
 struct stop_info {
 	uint64_t records;     /* records received from the kernel */
 	uint64_t lost;        /* records the kernel could not hand over */
+	uint64_t missed;      /* events the kernel ran no program for (loader_misses) */
 	uint64_t connections; /* connections reported */
 	uint64_t rejected;    /* malformed records */
 	uint64_t evicted;     /* connections pushed out of a full table */
@@ -86,6 +92,9 @@ struct output_ops {
 	/* The connection is finished; the last call about c. */
 	void (*conn_end)(struct output *o, const struct conn_ref *c, const struct conn_end *e);
 	void (*lost)(struct output *o, uint64_t ts_ns, uint64_t records);
+	/* Events the kernel ran no program for, since the last call, and the hooks
+	 * that missed them (n of them, each with its count). */
+	void (*missed)(struct output *o, uint64_t ts_ns, uint64_t events, const struct hook_count *hooks, int n);
 	/* One group of the endpoint report, after every connection's conn_end. */
 	void (*report)(struct output *o, const struct endpoint *ep);
 	void (*stop)(struct output *o, uint64_t ts_ns, const struct stop_info *si);

@@ -475,6 +475,21 @@ static void json_lost(struct output *o, uint64_t ts_ns, uint64_t records)
 	write_count_record(o, "lost", ts_ns, "records", records);
 }
 
+static void json_missed(struct output *o, uint64_t ts_ns, uint64_t events, const struct hook_count *hooks, int n)
+{
+	struct jw w;
+
+	jw_begin(&w, o->f);
+	jw_lit(&w, "type", "missed");
+	write_ts(o, &w, ts_ns);
+	jw_u64(&w, "events", events);
+	jw_open(&w, "hooks", '{');
+	for (int i = 0; i < n; i++)
+		jw_u64(&w, hooks[i].hook, hooks[i].n);
+	jw_close(&w, '}');
+	jw_end(&w);
+}
+
 static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *si)
 {
 	struct jw w;
@@ -484,6 +499,7 @@ static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *
 	write_ts(o, &w, ts_ns);
 	jw_u64(&w, "records", si->records);
 	jw_u64(&w, "lost", si->lost);
+	jw_u64(&w, "missed", si->missed);
 	jw_u64(&w, "connections", si->connections);
 	jw_u64(&w, "rejected", si->rejected);
 	jw_u64(&w, "evicted", si->evicted);
@@ -654,6 +670,7 @@ static void json_summary(struct output *o, const struct summary_info *si)
 	jw_open(&w, "records", '{');
 	jw_u64(&w, "received", si->recs.records);
 	jw_u64(&w, "lost", si->recs.lost);
+	jw_u64(&w, "missed", si->recs.missed);
 	jw_u64(&w, "rejected", si->recs.rejected);
 	jw_u64(&w, "unkept", si->recs.unkept);
 	jw_close(&w, '}');
@@ -703,6 +720,7 @@ const struct output_ops output_json_ops = {
 	.conn_end = json_conn_end,
 	.tls = json_tls,
 	.lost = json_lost,
+	.missed = json_missed,
 	.report = json_report,
 	.stop = json_stop,
 	.summary = json_summary,

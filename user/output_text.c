@@ -484,6 +484,16 @@ static void text_lost(struct output *o, uint64_t ts_ns, uint64_t records)
 		records);
 }
 
+static void text_missed(struct output *o, uint64_t ts_ns, uint64_t events, const struct hook_count *hooks, int n)
+{
+	(void)ts_ns;
+	fprintf(o->f, "!! %" PRIu64 " event%s missed: the kernel did not run tcpvitals' program where it was "
+		      "already running on that CPU (", events, events == 1 ? "" : "s");
+	for (int i = 0; i < n; i++)
+		fprintf(o->f, "%s%s %" PRIu64, i ? ", " : "", hooks[i].hook, hooks[i].n);
+	fprintf(o->f, "); a connection may lack a state change, a count or its close\n\n");
+}
+
 /* Prints text as lines of at most width columns, each indented. */
 static void print_wrapped(FILE *f, const char *text, int indent, int width)
 {
@@ -547,6 +557,8 @@ static void text_stop(struct output *o, uint64_t ts_ns, const struct stop_info *
 			ts->reported ? "" : "Endpoints: ", ts->quiet_groups, ts->quiet_groups == 1 ? "" : "s");
 	fprintf(o->f, "-- %" PRIu64 " connections, %" PRIu64 " records, %" PRIu64 " lost", si->connections,
 		si->records, si->lost);
+	if (si->missed)
+		fprintf(o->f, ", %" PRIu64 " events missed", si->missed);
 	if (si->rejected)
 		fprintf(o->f, ", %" PRIu64 " malformed", si->rejected);
 	if (si->evicted)
@@ -563,6 +575,7 @@ const struct output_ops output_text_ops = {
 	.conn_end = text_conn_end,
 	.tls = text_tls,
 	.lost = text_lost,
+	.missed = text_missed,
 	.report = text_report,
 	.stop = text_stop,
 };

@@ -37,7 +37,7 @@ check_json_lines() {
 		  elif ([.conn,.netns,.lport,.rport]|all(type=="number")) and (.family|IN("ipv4","ipv6")) and (.dir|IN("in","out","unknown")) and (.laddr|type)=="string" and (.raddr|type)=="string" and has("pid") and has("comm") then empty
 		  else {bad: .} end' "$f" | head -3)
 	if [ -z "$bad" ] && [ "$(head -1 "$f" | jq -r .type)" == start ] &&
-		[ "$(tail -1 "$f" | jq -c '[.type, (keys - ["ts"])]')" == '["stop",["connections","evicted","lost","records","rejected","type","unkept"]]' ]; then
+		[ "$(tail -1 "$f" | jq -c '[.type, (keys - ["ts"])]')" == '["stop",["connections","evicted","lost","missed","records","rejected","type","unkept"]]' ]; then
 		ok "every line of $(basename "$f") is JSON with the common keys, start first, stop last"
 	else
 		not_ok "malformed JSON lines in $(basename "$f"): $bad"

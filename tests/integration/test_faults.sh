@@ -46,6 +46,30 @@ per=$(((w1 - w0) / ((c1 - c0) > 0 ? (c1 - c0) : 1)))
 check "a backlog of 600 closes ($((w1 - w0)) bytes) goes out in writes of 64 kB or more on average ($((c1 - c0)) writes, $per bytes each)" \
 	test "$per" -ge 65536
 
+# 1c. a churn at full speed: the kernel skips a program where it is already running
+# on that CPU (a softirq that interrupts it); a second program on the state and
+# destroy tracepoints does the skipped run's work, and what is left is reported
+lab_bg ip netns exec "$ns" "$LAB_ROOT/build/bench/churn" server 127.0.0.1 9201
+lab_wait_port "$ns" 9201
+out="$LAB_TMP/missed.json"
+lab_tracer "$out" --json --netns "/run/netns/$ns"
+ip netns exec "$ns" "$LAB_ROOT/build/bench/churn" client 127.0.0.1 9201 4 >/dev/null
+lab_wait_quiet "$ns" 9201
+sleep 1.2 # the next check of the programs' misses
+# the kernel's own counts: each program's skipped runs, and the second programs' made-up ones
+kmiss=$(bpftool -j prog show | jq '[.[]|select(.name|test("^(btf|raw)_") and (test("_again$")|not))|.recursion_misses // 0]|add')
+made_up=$(bpftool -j map dump name tcpvital.bss | jq '.[0].formatted.value[".bss"][]|select(has("recovered"))|.recovered|add')
+lab_tracer_stop
+missed=$(jqs "$out" '[.[]|select(.type=="stop")][0].missed')
+check_eq "missed runs: the stop record counts what the kernel skipped and no second program made up for ($kmiss skipped, $made_up made up)" \
+	"$((kmiss - made_up))" "$missed"
+check_eq "missed runs: each is announced as it is noticed" "$missed" "$(jqs "$out" '[.[]|select(.type=="missed")|.events]|add // 0')"
+# a history with a gap (a transition that does not follow the one before, or no
+# change to CLOSE at the end) comes from a missed run: there are no more of them
+gaps=$(jqs "$out" '[.[]|select(.type=="close" and .states_dropped == 0 and (.still_open|not))
+	| .states as $s | select(([range(1; $s|length)] | any($s[.].old != $s[. - 1].new)) or $s[-1].new != "CLOSE")] | length')
+check "missed runs: every history with a gap is accounted for ($gaps gaps, $missed missed)" test "$gaps" -le "$missed"
+
 # 2. the reader closes stdout: tcpvitals ends quietly and successfully
 lab_bg bash -c "while :; do $(declare -f churn); ns=$ns PY=$PY; churn 5; sleep 0.05; done"
 timeout 20 "$TCPVITALS" --json --netns "/run/netns/$ns" 2>"$LAB_TMP/head.err" | head -2 >/dev/null

@@ -69,34 +69,26 @@ int BPF_PROG(fentry_sendmsg, struct sock *sk, struct msghdr *msg, size_t size)
 {
 	return on_sendmsg(sk, msg, true);
 }
+
 /* A hook with a second program (nest.h): the first notes the event it
  * handled; the second, attached after it, runs the handler for an event the
  * first did not handle. */
-#define HOOK_AGAIN(name, slot, key_sk, key_what, tp, call, ...)                                     \
-	SEC("tp_btf/" tp) int BPF_PROG(btf_##name, __VA_ARGS__)                         \
-	{                                                                              \
-		const bool typed = true;                                               \
-		int rc = call;                                                         \
-		nest_done(slot, key_sk, key_what);                                                  \
-		return rc;                                                             \
-	}                                                                              \
-	SEC("tp_btf/" tp) int BPF_PROG(btf_##name##_again, __VA_ARGS__)                 \
-	{                                                                              \
-		const bool typed = true;                                               \
-		return nest_skipped(slot, key_sk, key_what) ? call : 0;                             \
-	}                                                                              \
-	SEC("raw_tp/" tp) int BPF_PROG(raw_##name, __VA_ARGS__)                         \
-	{                                                                              \
-		const bool typed = false;                                              \
-		int rc = call;                                                         \
-		nest_done(slot, key_sk, key_what);                                                  \
-		return rc;                                                             \
-	}                                                                              \
-	SEC("raw_tp/" tp) int BPF_PROG(raw_##name##_again, __VA_ARGS__)                 \
-	{                                                                              \
-		const bool typed = false;                                              \
-		return nest_skipped(slot, key_sk, key_what) ? call : 0;                             \
+#define AGAIN_PAIR(prefix, sec, is_typed, name, slot, key_sk, key_what, tp, call, ...) \
+	SEC(sec "/" tp) int BPF_PROG(prefix##_##name, __VA_ARGS__)                     \
+	{                                                                           \
+		const bool typed = is_typed;                                        \
+		int rc = call;                                                      \
+		nest_done(slot, key_sk, key_what);                                  \
+		return rc;                                                          \
+	}                                                                           \
+	SEC(sec "/" tp) int BPF_PROG(prefix##_##name##_again, __VA_ARGS__)             \
+	{                                                                           \
+		const bool typed = is_typed;                                        \
+		return nest_skipped(slot, key_sk, key_what) ? call : 0;             \
 	}
+#define HOOK_AGAIN(name, slot, key_sk, key_what, tp, call, ...)                                       \
+	AGAIN_PAIR(btf, "tp_btf", true, name, slot, key_sk, key_what, tp, call, __VA_ARGS__)          \
+	AGAIN_PAIR(raw, "raw_tp", false, name, slot, key_sk, key_what, tp, call, __VA_ARGS__)
 
 #define TV_HOOK(name, tp, need, call, ...) HOOK(name, tp, call, __VA_ARGS__)
 #define TV_AGAIN(name, slot, key_sk, key_what, tp, need, call, ...) \

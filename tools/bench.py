@@ -235,8 +235,10 @@ def settle():
 HOOK_PROGS = {  # tcpvitals' tp_btf program -> its tracepoint
     "btf_rcv_segment": "tcp_probe", "btf_retransmit_err": "tcp_retransmit_skb",
     "btf_retransmit": "tcp_retransmit_skb", "btf_retransmit_synack": "tcp_retransmit_synack",
-    "btf_state": "inet_sock_set_state", "start_flusher": "inet_sock_set_state",
-    "btf_destroy": "tcp_destroy_sock", "btf_send_reset_reason": "tcp_send_reset",
+    "btf_state": "inet_sock_set_state", "btf_state_again": "inet_sock_set_state",
+    "start_flusher": "inet_sock_set_state",
+    "btf_destroy": "tcp_destroy_sock", "btf_destroy_again": "tcp_destroy_sock",
+    "btf_send_reset_reason": "tcp_send_reset",
     "btf_send_reset": "tcp_send_reset", "btf_receive_reset": "tcp_receive_reset",
     "btf_drop_rxsk": "kfree_skb", "btf_drop_reason": "kfree_skb", "btf_drop": "kfree_skb",
     "accept4_exit": "sys_exit_accept4", "accept_exit": "sys_exit_accept",

@@ -67,6 +67,19 @@ int main(void)
 	      "comm with a quote, a backslash, invalid UTF-8 and control bytes stays valid JSON");
 	CHECK(strstr(line, "\"old\":\"CLOSE\",\"new\":\"SYN_SENT\"") != NULL, "state names in a record");
 
+	/* missed runs: the count, and each hook's */
+	{
+		struct hook_count hooks[] = { { "inet_sock_set_state", 3 }, { "tcp_destroy_sock", 1 } };
+
+		lf = fmemopen(line, sizeof(line), "w");
+		o.f = lf;
+		o.ops->missed(&o, 0, 4, hooks, 2);
+		fclose(lf);
+		CHECK(strstr(line, "{\"type\":\"missed\",") == line &&
+			      strstr(line, ",\"events\":4,\"hooks\":{\"inet_sock_set_state\":3,\"tcp_destroy_sock\":1}}\n"),
+		      "a missed record: its events and each hook's");
+	}
+
 	/* addresses, formatted by hand for IPv4 */
 	struct tv_conn c4 = { .family = 4 };
 	char addr[64];

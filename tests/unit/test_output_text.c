@@ -129,6 +129,22 @@ int main(void)
 	fflush(f);
 	CHECK(strstr(buf, "(still open; evicted from a full table)") != NULL,
 	      "--all: an evicted connection is printed, marked still open and evicted");
+
+	/* missed runs: one line naming the hooks, and the count in the last line */
+	{
+		struct hook_count hooks[] = { { "inet_sock_set_state", 3 }, { "tcp_destroy_sock", 1 } };
+		struct stop_info si = { .connections = 2, .records = 5, .missed = 4 };
+
+		fseek(f, 0, SEEK_SET);
+		buflen = 0;
+		o.ops->missed(&o, 0, 4, hooks, 2);
+		o.ops->stop(&o, 0, &si);
+		fflush(f);
+		CHECK(strstr(buf, "!! 4 events missed: ") && strstr(buf, "(inet_sock_set_state 3, tcp_destroy_sock 1)"),
+		      "missed runs: a line with the count and each hook's");
+		CHECK(strstr(buf, "-- 2 connections, 5 records, 0 lost, 4 events missed\n") != NULL,
+		      "missed runs: the last line counts them");
+	}
 	o.ops->fini(&o);
 	fclose(f);
 	free(buf);

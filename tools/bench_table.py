@@ -95,6 +95,9 @@ def render(res):
             extra = ""
             if "closes" in e:
                 extra = "%d close records for %d sockets, %d lost" % (e["closes"], e["sockets"], e["lost"])
+                if "missed" in e:
+                    extra += ", %d missed; %d connections the server never accepted (`TcpExtListenOverflows`)" % (
+                        e["missed"], e["listen_overflows"])
             out.append("| %s | %s | %s us (process %.0f ms + BPF %.0f ms, %d connections) | %s |" % (
                 tool, spread(e["rate"]), num(e.get("cpu_us_per_conn")), e.get("process_ms", 0),
                 e.get("bpf_ms", 0), e.get("connections", 0), extra))
@@ -103,8 +106,12 @@ def render(res):
         c = res["collector"]
         out += ["**The collector alone** (decode, table, verdicts, format; TLS checks off; output to "
                 "/dev/null; one core), fed %d recorded churn records (`tcpvitals --record`, replayed by "
-                "`build/bench/replay`): JSON **%.0f** records/s, text (`--all`) **%.0f** records/s." % (
-                    c["json"]["records"], c["json"]["records_per_s"], c["text"]["records_per_s"]), ""]
+                "`build/bench/replay`, best of 5 passes): JSON **%.0f** records/s, text (`--all`) **%.0f** "
+                "records/s%s." % (
+                    c["json"]["records"], c["json"]["records_per_s"], c["text"]["records_per_s"],
+                    "; the first pass, which also pays the page faults of the connection table's memory: "
+                    "JSON %.0f, text %.0f" % (c["json"]["first_records_per_s"], c["text"]["first_records_per_s"])
+                    if "first_records_per_s" in c["json"] else ""), ""]
     if "memory" in res:
         out += ["**Collector memory**: VmHWM " + ", ".join(
             "%d kB after %s connections" % (kb, n) for n, kb in res["memory"].items()) + ".", ""]

@@ -605,24 +605,29 @@ struct tv_counters loader_counters(const struct loader *ld)
 	return sum;
 }
 
-static uint64_t prog_misses(int fd)
+/* The program's skipped runs (0 before 5.12, which neither counts nor skips
+ * them); false where the kernel will not say. */
+static bool prog_misses(int fd, uint64_t *n)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
 
 	memset(&info, 0, sizeof(info));
+	*n = 0;
 	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.recursion_misses; /* 0 before 5.12, which neither counts nor skips them */
+		return false;
+	*n = info.recursion_misses;
+	return true;
 }
 
-uint64_t loader_misses(const struct loader *ld, uint64_t *hook)
+int loader_misses(const struct loader *ld, uint64_t *total, uint64_t *hook)
 {
 	uint64_t sum = 0, n;
+	bool ok = true;
 	int h = 0;
 
 	for (int i = 0; i < ld->nlinks; i++, h++) {
-		n = prog_misses(ld->prog_fds[i]);
+		ok &= prog_misses(ld->prog_fds[i], &n);
 		if (ld->again[i]) { /* what the second program did not make up for */
 			uint64_t made_up = ld->skel->bss->recovered[ld->again[i] - 1];
 
@@ -633,7 +638,7 @@ uint64_t loader_misses(const struct loader *ld, uint64_t *hook)
 		sum += n;
 	}
 	if (ld->fentry_sendmsg) {
-		n = prog_misses(bpf_program__fd(ld->skel->progs.fentry_sendmsg));
+		ok &= prog_misses(bpf_program__fd(ld->skel->progs.fentry_sendmsg), &n);
 		if (hook)
 			hook[h] = n;
 		sum += n;
@@ -643,7 +648,8 @@ uint64_t loader_misses(const struct loader *ld, uint64_t *hook)
 	 * next state change starts it), and the timer is no program run */
 	for (; hook && h < ld->nhooks; h++)
 		hook[h] = 0;
-	return sum;
+	*total = sum;
+	return ok ? 0 : -errno;
 }
 
 void loader_tick(struct loader *ld)

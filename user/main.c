@@ -147,14 +147,23 @@ static void report_lost(struct run *r)
 /* At most once a second (a system call per program), and at the end. */
 static void report_missed(struct run *r, uint64_t now, bool force)
 {
-	uint64_t hook[TV_MAX_HOOKS + 2], total = 0;
+	uint64_t hook[TV_MAX_HOOKS + 2], all, total = 0;
 	struct hook_count changed[TV_MAX_HOOKS + 2];
-	int n = 0;
+	int n = 0, rc;
 
-	if (!force && now - r->missed_checked_ns < MISSES_CHECK_NS)
+	if (r->col.stats.missed_unknown || (!force && now - r->missed_checked_ns < MISSES_CHECK_NS))
 		return;
 	r->missed_checked_ns = now;
-	loader_misses(&r->ld, hook);
+	rc = loader_misses(&r->ld, &all, hook);
+	if (rc) {
+		pr_warn("the kernel does not let tcpvitals read its programs' statistics (%s): runs it skips "
+			"cannot be counted, and \"missed\" is null (those on the state and destroy tracepoints are "
+			"still made up for); on this kernel, once privileges are dropped, only "
+			"kernel.unprivileged_bpf_disabled=0 allows it\n",
+			strerror(-rc));
+		r->col.stats.missed_unknown = true;
+		return;
+	}
 	for (int i = 0; i < r->ld.nhooks; i++) {
 		if (hook[i] <= r->missed_hook[i])
 			continue;
@@ -189,6 +198,7 @@ static void stats_diff(const struct stop_info *a, const struct stop_info *b, str
 	out->records = a->records - b->records;
 	out->lost = a->lost - b->lost;
 	out->missed = a->missed - b->missed;
+	out->missed_unknown = a->missed_unknown;
 	out->connections = a->connections - b->connections;
 	out->rejected = a->rejected - b->rejected;
 	out->evicted = a->evicted - b->evicted;

@@ -133,8 +133,9 @@ char *metrics_format(const struct metrics_view *v, size_t *len)
 	tls_expiry(f, v->tls_ends);
 	counter(f, "records_total", "Records received from the kernel.", v->stats->records);
 	counter(f, "records_lost_total", "Records the kernel had no ring-buffer room for.", v->kernel.lost);
-	counter(f, "events_missed_total", "Events the kernel ran no program for: it was already running on that CPU.",
-		v->stats->missed);
+	if (!v->stats->missed_unknown)
+		counter(f, "events_missed_total",
+			"Events the kernel ran no program for: it was already running on that CPU.", v->stats->missed);
 	counter(f, "records_rejected_total", "Malformed records.", v->stats->rejected);
 	counter(f, "records_unkept_total", "Records past a connection's limit, or too late for it.",
 		v->stats->unkept);

@@ -47,6 +47,7 @@ struct stop_info {
 	uint64_t records;     /* records received from the kernel */
 	uint64_t lost;        /* records the kernel could not hand over */
 	uint64_t missed;      /* events the kernel ran no program for (loader_misses) */
+	bool missed_unknown;  /* the kernel would not say (without privileges, on some kernels) */
 	uint64_t connections; /* connections reported */
 	uint64_t rejected;    /* malformed records */
 	uint64_t evicted;     /* connections pushed out of a full table */

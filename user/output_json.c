@@ -499,7 +499,10 @@ static void json_stop(struct output *o, uint64_t ts_ns, const struct stop_info *
 	write_ts(o, &w, ts_ns);
 	jw_u64(&w, "records", si->records);
 	jw_u64(&w, "lost", si->lost);
-	jw_u64(&w, "missed", si->missed);
+	if (si->missed_unknown)
+		jw_null(&w, "missed");
+	else
+		jw_u64(&w, "missed", si->missed);
 	jw_u64(&w, "connections", si->connections);
 	jw_u64(&w, "rejected", si->rejected);
 	jw_u64(&w, "evicted", si->evicted);
@@ -670,7 +673,10 @@ static void json_summary(struct output *o, const struct summary_info *si)
 	jw_open(&w, "records", '{');
 	jw_u64(&w, "received", si->recs.records);
 	jw_u64(&w, "lost", si->recs.lost);
-	jw_u64(&w, "missed", si->recs.missed);
+	if (si->recs.missed_unknown)
+		jw_null(&w, "missed");
+	else
+		jw_u64(&w, "missed", si->recs.missed);
 	jw_u64(&w, "rejected", si->recs.rejected);
 	jw_u64(&w, "unkept", si->recs.unkept);
 	jw_close(&w, '}');

@@ -56,13 +56,18 @@ lab_tracer "$out" --json --netns "/run/netns/$ns"
 ip netns exec "$ns" "$LAB_ROOT/build/bench/churn" client 127.0.0.1 9201 4 >/dev/null
 lab_wait_quiet "$ns" 9201
 sleep 1.2 # the next check of the programs' misses
-# the kernel's own counts: each program's skipped runs, and the second programs' made-up ones
+# the kernel's own counts: each program's skipped runs, and the second programs' made-up
+# ones, read before and after (the programs see the whole host, which may not be quiet)
+made_up_count() { bpftool -j map dump name tcpvital.bss | jq '.[0].formatted.value[".bss"][]|select(has("recovered"))|.recovered|add'; }
+made_up=$(made_up_count)
 kmiss=$(bpftool -j prog show | jq '[.[]|select(.name|test("^(btf|raw)_") and (test("_again$")|not))|.recursion_misses // 0]|add')
-made_up=$(bpftool -j map dump name tcpvital.bss | jq '.[0].formatted.value[".bss"][]|select(has("recovered"))|.recovered|add')
+made_up2=$(made_up_count)
 lab_tracer_stop
 missed=$(jqs "$out" '[.[]|select(.type=="stop")][0].missed')
-check_eq "missed runs: the stop record counts what the kernel skipped and no second program made up for ($kmiss skipped, $made_up made up)" \
-	"$((kmiss - made_up))" "$missed"
+check "missed runs: no run made up for that the kernel did not skip ($kmiss skipped, $made_up made up)" \
+	test "$made_up" -le "$kmiss"
+check "missed runs: the stop record counts what the kernel skipped and no second program made up for ($missed; the kernel: $((kmiss - made_up2)) to $((kmiss - made_up)))" \
+	test "$missed" -ge "$((kmiss - made_up2))" -a "$missed" -le "$((kmiss - made_up + 5))"
 check_eq "missed runs: each is announced as it is noticed" "$missed" "$(jqs "$out" '[.[]|select(.type=="missed")|.events]|add // 0')"
 # a history with a gap (a transition that does not follow the one before, or no
 # change to CLOSE at the end) comes from a missed run: there are no more of them

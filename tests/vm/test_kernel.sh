@@ -203,4 +203,15 @@ check_eq "agent: a connection is written only with an anomaly" 0 \
 		|map(select(map(select(.type|IN("retransmit","ofo","dup","dupack","reset","drop","error","zero_window","tls_alert")))|length == 0))|length')"
 check_eq "agent: the summaries count both connections opened by this host" 2 \
 	"$(jqs "$out" '[.[]|select(.type=="summary")|.connections.opened.out]|add')"
+# skipped runs: counted where the kernel lets an unprivileged process read its own
+# programs' statistics (6.1 and 6.12 do, 5.10 does not); else null, said once
+missed=$(jqs "$out" -c '[.[]|select(.type=="stop")][0].missed')
+echo "# agent: missed $missed, unprivileged_bpf_disabled $(sysctl -n kernel.unprivileged_bpf_disabled)"
+if [ "$missed" == null ]; then
+	check_eq "agent: skipped runs that cannot be counted are said to be so, once" 1 \
+		"$(grep -c 'does not let tcpvitals read its programs. statistics' "$out.err")"
+else
+	check "agent: skipped runs are counted ($missed)" test "$missed" -ge 0
+	check_eq "agent: no line about them" 0 "$(grep -c 'statistics' "$out.err")"
+fi
 finish

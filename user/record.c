@@ -71,12 +71,13 @@ enum tv_decode_result record_decode(const void *data, size_t len, union tv_recor
 		return TV_DECODE_UNKNOWN;
 	if (hdr.size < want)
 		return TV_DECODE_SHORT;
-	memset(out, 0, sizeof(*out));
 	if (want > sizeof(*out)) {
+		memset(out, 0, sizeof(*out));
 		out->hdr = hdr; /* large records are read in place, never copied */
 		return TV_DECODE_OK;
 	}
 	memcpy(out, data, want);
+	memset((char *)out + want, 0, sizeof(*out) - want); /* the rest of the union */
 	return TV_DECODE_OK;
 }
 

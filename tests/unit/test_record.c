@@ -1,4 +1,5 @@
 /* Records from the ring buffer: short, oversized and unknown ones are rejected. */
+#include <string.h>
 #include "record.h"
 #include "unit.h"
 
@@ -14,7 +15,16 @@ int main(void)
 	CHECK(record_decode(&close, sizeof(close), &r) == TV_DECODE_OK && r.close.retrans_segs == 7 &&
 		      r.close.conn.cookie == 42,
 	      "a close record decodes");
+	memset(&r, 0xff, sizeof(r)); /* what the close before left, and more */
 	CHECK(record_decode(&state, sizeof(state), &r) == TV_DECODE_OK, "a state record decodes");
+	{
+		const unsigned char *p = (const unsigned char *)&r;
+		size_t nonzero = 0;
+
+		for (size_t i = sizeof(state); i < sizeof(r); i++)
+			nonzero += p[i] != 0;
+		CHECK(nonzero == 0, "a record shorter than the union leaves the rest of it zero");
+	}
 	CHECK(record_decode(&close, 8, &r) == TV_DECODE_SHORT, "shorter than a header");
 	CHECK(record_decode(&close, sizeof(close) - 8, &r) == TV_DECODE_SIZE,
 	      "size larger than what the ring buffer handed over");

@@ -10,19 +10,15 @@
  * after the first, does the work of a run that was skipped: it is another
  * program, so the kernel runs it there.
  *
- * The first program pushes each event it handled, by its arguments, on a
- * short stack per CPU and hook; the second pops its event, or acts on one
- * that is not there. Keys, not a depth count: the kernel may skip the first
- * in instructions before or after its body, where no mark of the program's
- * own could say that it is running. A stack, not a list of the last events:
- * a softirq that comes between the two programs of one event may handle a
- * batch of events of its own, each pushed and popped in turn, so the stack
- * holds only the events whose second run is still due (one per level of
- * nesting) and cannot push one of them out, as a list of the last 16 did
- * about once a run under raw_tp. The usual case is one comparison, at the
- * top. An event whose second run the kernel skipped stays as a hole that
- * later pushes overwrite. The made-up runs are counted in recovered[], for
- * the loader.
+ * The first program notes each event it handled, by its arguments, in a
+ * short list per CPU and hook; the second acts on an event that is not
+ * in the list. Keys, not a depth count: the kernel may skip the first in
+ * instructions before or after its body, where no mark of the program's
+ * own could say that it is running. A softirq that comes between the two
+ * programs of one event may handle many events of its own (a batch of
+ * segments), each noted by the first program: the list is long enough for
+ * such a batch, and searched newest first, so that the usual case is one
+ * comparison. The made-up runs are counted in recovered[], for the loader.
  *
  * Part of the one BPF object: included by tcpvitals.bpf.c, in its order.
  */
@@ -34,9 +30,9 @@
  * it is, never mixed with other bits: the verifier refuses arithmetic on a
  * typed pointer, but a privileged program may store and compare one. */
 struct nest {
-	__u64 sk[NEST_KEYS]; /* events the first program handled, their second run due */
+	__u64 sk[NEST_KEYS]; /* the last events the first program handled */
 	__u32 what[NEST_KEYS];
-	__u32 top;
+	__u32 next;
 };
 
 struct {
@@ -48,17 +44,17 @@ struct {
 
 __u64 recovered[TV_AGAIN_SLOTS]; /* runs the second programs made up for */
 
-/* The first program handled the event (sk, what): pushed. */
+/* The first program handled the event (sk, what). */
 static __always_inline void nest_done(__u32 slot, void *sk, __u32 what)
 {
 	struct nest *n = bpf_map_lookup_elem(&nests, &slot);
 	__u32 i;
 
 	if (n) {
-		i = n->top & (NEST_KEYS - 1);
+		i = n->next & (NEST_KEYS - 1);
 		n->sk[i] = (__u64)sk;
 		n->what[i] = what;
-		n->top++;
+		n->next++;
 	}
 }
 
@@ -70,15 +66,10 @@ static __always_inline bool nest_skipped(__u32 slot, void *sk, __u32 what)
 	if (!n)
 		return false;
 	for (__u32 k = 1; k <= NEST_KEYS; k++) {
-		__u32 i = (n->top - k) & (NEST_KEYS - 1);
+		__u32 i = (n->next - k) & (NEST_KEYS - 1);
 
-		if (n->sk[i] == (__u64)sk && n->what[i] == what) {
-			if (k == 1)
-				n->top--; /* the usual case: the top */
-			else
-				n->sk[i] = 0; /* under a hole left by a skipped second run */
-			return false;
-		}
+		if (n->sk[i] == (__u64)sk && n->what[i] == what)
+			return false; /* the usual case: the newest */
 	}
 	/* bounded for 5.10's verifier, which loses the constant once the key is on the stack */
 	if (slot < TV_AGAIN_SLOTS)

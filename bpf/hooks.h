@@ -17,12 +17,11 @@
  * start record's "missing" when the kernel lacks it), PID_FILTER (only with
  * --pid or -- COMMAND).
  */
-/* a missed destroy loses the whole connection: it gets a second program (a
- * destroy handled twice does nothing more, as the state is buried). A missed
- * state change loses a transition, and is counted; a second program there
- * made up for nearly all, but handled about one in a thousand twice */
-TV_HOOK(state, "inet_sock_set_state", REQUIRED, on_state(sk, old, new, typed), struct sock *sk, int old, int new)
-TV_AGAIN(destroy, 0, sk, 0, "tcp_destroy_sock", REQUIRED, on_destroy(sk, typed), struct sock *sk)
+/* a missed state change loses a transition (and the owner or the error), a
+ * missed destroy the whole connection: these two get a second program */
+TV_AGAIN(state, 0, sk, (__u32)old << 8 | (__u32)new, "inet_sock_set_state", REQUIRED,
+	 on_state(sk, old, new, typed), struct sock *sk, int old, int new)
+TV_AGAIN(destroy, 1, sk, 0, "tcp_destroy_sock", REQUIRED, on_destroy(sk, typed), struct sock *sk)
 /* 6.17 added err */
 TV_HOOK(retransmit_err, "tcp_retransmit_skb", REQUIRED, on_retransmit(sk, skb, err, typed),
 	struct sock *sk, struct sk_buff *skb, int err)

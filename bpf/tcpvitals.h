@@ -41,7 +41,7 @@ enum tv_rec_type {
  * that gave up its privileges still can). One cache line per CPU slot;
  * CPUs past TV_CPU_SLOTS share slots, so the adds are atomic. */
 #define TV_CPU_SLOTS 64
-#define TV_AGAIN_SLOTS 1 /* hooks with a second program (hooks.h TV_AGAIN, bpf/nest.h) */
+#define TV_AGAIN_SLOTS 2 /* hooks with a second program (hooks.h TV_AGAIN, bpf/nest.h) */
 struct tv_counters {
 	__u64 lost;       /* records the ring buffer had no room for */
 	__u64 opened_out; /* connections this host opened (SYN_SENT) */

@@ -158,18 +158,20 @@ $(BUILD)/tcpvitals.service: tools/tcpvitals.service | $(BUILD)
 clean:
 	$(Q)rm -rf $(BUILD)
 
-# Benchmark helpers: an empty tcp_probe program as the baseline.
-$(BUILD)/bench/empty.bpf.o: tools/bench/empty.bpf.c $(VMLINUX) $(BUILD)/.deps
+# Benchmark helpers: empty programs as the baselines (empty, floor), and the
+# receive path's reads alone at three levels (touch1, touch2, touch).
+BENCH_BPF := $(addprefix $(BUILD)/bench/,empty.bpf.o floor.bpf.o touch1.bpf.o touch2.bpf.o touch.bpf.o)
+$(BUILD)/bench/%.bpf.o: tools/bench/%.bpf.c $(VMLINUX) $(BUILD)/.deps
 	$(Q)mkdir -p $(BUILD)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -c $< -o $@
 
-$(BUILD)/bench/touch.bpf.o: tools/bench/touch.bpf.c $(VMLINUX) $(BUILD)/.deps
+$(BUILD)/bench/touch%.bpf.o: tools/bench/touch.bpf.c $(VMLINUX) $(BUILD)/.deps
 	$(Q)mkdir -p $(BUILD)/bench
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -c $< -o $@
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -DTOUCH_LEVEL=$* -Ivmlinux/$(ARCH) -c $< -o $@
 
-$(BUILD)/bench/attach_empty: tools/bench/attach_empty.c $(BUILD)/bench/empty.bpf.o $(BUILD)/bench/touch.bpf.o
+$(BUILD)/bench/attach_empty: tools/bench/attach_empty.c $(BENCH_BPF)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lbpf -lelf -lz -o $@
 

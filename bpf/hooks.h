@@ -9,7 +9,7 @@
  *   TV_AGAIN(program, slot, sock, what, tracepoint, need, handler call, arguments...):
  *       a hook whose every run matters, with a second program that does the
  *       work of a run the kernel skipped (bpf/nest.h; slot: its place in the
- *       nests map; sock and what, a 32-bit value: they tell events apart)
+ *       nests map; sock and what, a 64-bit value: they tell events apart)
  *   TV_CLASSIC(program, category, tracepoint, need): a classic tracepoint,
  *       found by its tracefs id; its program is written out in the BPF file
  *
@@ -19,9 +19,10 @@
  */
 /* a missed state change loses a transition (and the owner or the error), a
  * missed destroy the whole connection: these two get a second program */
-TV_AGAIN(state, 0, sk, (__u32)old << 8 | (__u32)new, "inet_sock_set_state", REQUIRED,
+TV_AGAIN(state, 0, sk, nest_what(sk, (__u32)old << 8 | (__u32)new, typed), "inet_sock_set_state", REQUIRED,
 	 on_state(sk, old, new, typed), struct sock *sk, int old, int new)
-TV_AGAIN(destroy, 1, sk, 0, "tcp_destroy_sock", REQUIRED, on_destroy(sk, typed), struct sock *sk)
+TV_AGAIN(destroy, 1, sk, nest_what(sk, 0, typed), "tcp_destroy_sock", REQUIRED, on_destroy(sk, typed),
+	 struct sock *sk)
 /* 6.17 added err */
 TV_HOOK(retransmit_err, "tcp_retransmit_skb", REQUIRED, on_retransmit(sk, skb, err, typed),
 	struct sock *sk, struct sk_buff *skb, int err)

@@ -31,6 +31,8 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 	st = state_lookup_or_create(sk, typed, now, dir, old == TCP_CLOSE, NULL);
 	if (!st)
 		return 0;
+	if (history_last_is(&st->hist, old, new))
+		return NEST_SEEN;
 	/* connect() runs in the owner's context; later changes may be softirq */
 	if (new == TCP_SYN_SENT) {
 		owner_capture(st);
@@ -100,8 +102,10 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 	__u64 now = bpf_ktime_get_ns();
 	__u8 zw_closed = 0;
 
-	if (!st || !st->conn.cookie || st->dead)
+	if (!st || !st->conn.cookie)
 		return 0;
+	if (st->dead)
+		return NEST_SEEN;
 	owner_of_accepted(st, sk);
 	tp = tcp_of(sk, typed);
 	/* a window still closed: its time counts until now */

@@ -18,6 +18,9 @@ const volatile bool accept_owner = false; /* the accept syscall tracepoints are 
  * 19822a980e19 "trace: tcp: fully support trace_tcp_send_reset"); before,
  * those are known by the drop of the segment they answer */
 const volatile bool reset_nosock_traced = false;
+/* For tests (--test-nest-forget): the first programs note no event, so the
+ * second ones see every event as skipped and must still do nothing twice. */
+const volatile bool nest_forget = false;
 /* The user's selection, so that an unselected connection moves no records:
  * --port as bits, --comm as a name (first 15 bytes), --raddr in raddr_filter;
  * --pid and -- COMMAND through traced_tgids; --netns above. */

@@ -64,6 +64,19 @@ static __always_inline void history_add(struct tv_history *h, __u64 now, __u8 ol
 	h->trans[i].new_state = new;
 }
 
+/* The last change in the history is old -> new. A socket cannot make one
+ * change twice in a row (it must leave `new` first), so this says that the
+ * change was handled already (nest.h). */
+static __always_inline bool history_last_is(const struct tv_history *h, __u8 old, __u8 new)
+{
+	__u32 i = h->ntrans;
+
+	if (!i)
+		return false;
+	i = (i - 1) & (TV_MAX_TRANSITIONS - 1);
+	return h->trans[i].old_state == old && h->trans[i].new_state == new;
+}
+
 /* Before a connection's first live record: its history so far. */
 static __always_inline void conn_announce(struct conn_state *st)
 {

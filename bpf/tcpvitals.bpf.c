@@ -77,14 +77,16 @@ int BPF_PROG(fentry_sendmsg, struct sock *sk, struct msghdr *msg, size_t size)
 	SEC(sec "/" tp) int BPF_PROG(prefix##_##name, __VA_ARGS__)                     \
 	{                                                                           \
 		const bool typed = is_typed;                                        \
-		int rc = call;                                                      \
+		call;                                                               \
 		nest_done(slot, key_sk, key_what);                                  \
-		return rc;                                                          \
+		return 0;                                                           \
 	}                                                                           \
 	SEC(sec "/" tp) int BPF_PROG(prefix##_##name##_again, __VA_ARGS__)             \
 	{                                                                           \
 		const bool typed = is_typed;                                        \
-		return nest_skipped(slot, key_sk, key_what) ? call : 0;             \
+		if (nest_skipped(slot, key_sk, key_what) && call != NEST_SEEN)      \
+			nest_made_up(slot);                                         \
+		return 0;                                                           \
 	}
 #define HOOK_AGAIN(name, slot, key_sk, key_what, tp, call, ...)                                       \
 	AGAIN_PAIR(btf, "tp_btf", true, name, slot, key_sk, key_what, tp, call, __VA_ARGS__)          \

@@ -186,8 +186,60 @@ class Dumpcap(Tool):
             pass
 
 
+class Floor(Tool):
+    """Empty programs on the tracepoints tcpvitals uses, as many as it attaches
+    there (tools/bench/floor.bpf.c): the rate no tracer on them can beat."""
+
+    def __init__(self):
+        super().__init__("empty programs")
+
+    def argv(self):
+        return [os.path.join(BENCH, "attach_empty"), os.path.join(BENCH, "floor.bpf.o")]
+
+    def ready(self):
+        return os.path.getsize(self.out) > 0  # "ready"
+
+    def stop(self):
+        self.proc.terminate()  # it runs until stdin closes or a signal
+        self.proc.wait()
+
+    def tracepoints(self):
+        """Its programs' tracepoints, each as often as it has programs there."""
+        now = progs()
+        return sorted(now[i][0].split("_", 1)[1] for i in self.prog_ids if i in now)
+
+
+def tcpvitals_tracepoints(tool):
+    """The tracepoints of a running tcpvitals' hook programs, each as often as it has programs there."""
+    now = progs()
+    tps = []
+    for i in tool.prog_ids:
+        name = now.get(i, ("",))[0]
+        if name in HOOK_PROGS and name != "start_flusher":
+            tps.append(HOOK_PROGS[name])
+    return sorted(tps)
+
+
+def check_floor():
+    """The floor has the programs tcpvitals --json has, tracepoint for tracepoint."""
+    tv, floor = Tcpvitals("--json"), Floor()
+    tv.start()
+    try:
+        want = tcpvitals_tracepoints(tv)
+    finally:
+        tv.stop()
+    floor.start()
+    try:
+        have = floor.tracepoints()
+    finally:
+        floor.stop()
+    if want != have:
+        raise RuntimeError("tools/bench/floor.bpf.c is out of step with tcpvitals: it attaches %s, "
+                           "tcpvitals %s" % (have, want))
+
+
 def compared_tools():
-    return [Tcpvitals("--json"), LibbpfTool("tcplife"), LibbpfTool("tcpstates"), Dumpcap()]
+    return [Tcpvitals("--json"), Floor(), LibbpfTool("tcplife"), LibbpfTool("tcpstates"), Dumpcap()]
 
 
 # ---- loads ----
@@ -251,6 +303,7 @@ HOOK_PROGS = {  # tcpvitals' tp_btf program -> its tracepoint
     "btf_destroy": "tcp_destroy_sock", "btf_destroy_again": "tcp_destroy_sock",
     "btf_send_reset_reason": "tcp_send_reset",
     "btf_send_reset": "tcp_send_reset", "btf_receive_reset": "tcp_receive_reset",
+    "btf_error": "inet_sk_error_report",
     "btf_drop_rxsk": "kfree_skb", "btf_drop_reason": "kfree_skb", "btf_drop": "kfree_skb",
     "accept4_exit": "sys_exit_accept4", "accept_exit": "sys_exit_accept",
     "btf_sendmsg": "tcp_sendmsg_locked",
@@ -326,8 +379,8 @@ def rcv_cost(middle, load="bulk", args=("--json",), binary=None):
         tool.start()
         stop = tool.stop
         name = "btf_rcv_segment"
-    else:
-        p, _ = attach_empty("touch.bpf.o")
+    else:  # touch, touch1, touch2: tools/bench/touch.bpf.c
+        p, _ = attach_empty(middle + ".bpf.o")
         stop = lambda: (p.stdin.close(), p.wait())
         name = "touch_tcp_probe"
     after, after_ids = attach_empty()
@@ -351,21 +404,27 @@ def rcv_cost(middle, load="bulk", args=("--json",), binary=None):
 
 
 def section_rcvpath():
-    """tcpvitals' receive-path program against one that only makes the same
-    reads of the socket and segment (tools/bench/touch.bpf.c), interleaved."""
+    """tcpvitals' receive-path program against programs that only make its reads
+    (tools/bench/touch.bpf.c at three levels: the segment; and the helper that
+    makes the socket a tcp_sock; and the tcp_sock's lines), interleaved, under
+    bulk and small messages."""
     bpf_stats(True)
+    parts = ("tcpvitals", "touch1", "touch2", "touch")
+    res = {}
     try:
-        tv, touch = [], []
-        for _ in range(ROUNDS):
-            tv.append(rcv_cost("tcpvitals"))
-            touch.append(rcv_cost("touch"))
+        for load in ("bulk", "small"):
+            rounds = {m: [] for m in parts}
+            for _ in range(ROUNDS):
+                for m in parts:
+                    rounds[m].append(rcv_cost(m, load))
+            med = {m: statistics.median(v) for m, v in rounds.items()}
+            res[load] = {"rounds": rounds, **med,
+                         "logic": statistics.median(a - b for a, b in zip(rounds["tcpvitals"], rounds["touch"]))}
+            log("rcvpath %s: over empty, tcpvitals %+.1f ns; the reads alone: the segment %+.1f, and the helper "
+                "%+.1f, and the tcp_sock's lines %+.1f; the logic %+.1f ns (medians of %d)" % (
+                    load, med["tcpvitals"], med["touch1"], med["touch2"], med["touch"], res[load]["logic"], ROUNDS))
     finally:
         bpf_stats(False)
-    res = {"tcpvitals": statistics.median(tv), "touch": statistics.median(touch),
-           "logic": statistics.median(a - b for a, b in zip(tv, touch)), "rounds_tcpvitals": tv,
-           "rounds_touch": touch}
-    log("rcvpath: over empty, tcpvitals %+.1f ns, the same reads alone %+.1f ns, the logic %+.1f ns (medians of %d)" % (
-        res["tcpvitals"], res["touch"], res["logic"], ROUNDS))
     return res
 
 
@@ -438,6 +497,7 @@ def ratio_rounds(tool, load):
 
 def section_throughput():
     bpf_stats(False)
+    check_floor()
     res = {}
     for load in ("small", "bulk"):
         res[load] = {}

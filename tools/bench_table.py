@@ -54,11 +54,17 @@ def render(res):
         out += hooks_table(res["hooks"]) + [""]
     if "rcvpath" in res:
         r = res["rcvpath"]
-        out += ["**The receive path** (bulk load, medians of %d interleaved rounds): tcpvitals' `tcp_probe` "
-                "program costs **%+.1f ns** per segment over an empty program; a program that only makes the "
-                "same reads of the socket and the segment and nothing else (`tools/bench/touch.bpf.c`) costs "
-                "%+.1f ns; what tcpvitals' own logic adds on top is **%+.1f ns**." % (
-                    len(r["rounds_tcpvitals"]), r["tcpvitals"], r["touch"], r["logic"]), ""]
+        out += ["**The receive path, part by part** (medians of %d interleaved rounds; ns per segment over an "
+                "empty program on `tcp_probe`). The `touch` programs (`tools/bench/touch.bpf.c`) make only "
+                "tcpvitals' reads, one part more each:" % len(r["bulk"]["rounds"]["tcpvitals"]), "",
+                "| program | bulk | small messages |", "|---|---|---|"]
+        for key, label in (("touch1", "the segment's sequence numbers and flags"),
+                           ("touch2", "and `bpf_skc_to_tcp_sock`"),
+                           ("touch", "and `rcv_nxt`, `pred_flags` (the tcp_sock's lines TCP reads next)"),
+                           ("tcpvitals", "**tcpvitals**")):
+            out.append("| %s | %+.1f | %+.1f |" % (label, r["bulk"][key], r["small"][key]))
+        out += ["", "What tcpvitals' own logic adds over the reads: bulk **%+.1f ns**, small messages **%+.1f ns**."
+                % (r["bulk"]["logic"], r["small"]["logic"]), ""]
     if "rcvtls" in res:
         r = res["rcvtls"]
         out += ["**The receive path with TLS connections present** (small messages, medians of %d "
@@ -78,8 +84,12 @@ def render(res):
         tools = list(t["small"].keys())
         out += ["**Loopback throughput**, traced / untraced, median of interleaved rounds (range), "
                 "BPF statistics off; untraced: small messages (64 B request, 64 B response) %.0f "
-                "transactions/s, bulk %.1f Gbit/s." % (
-                    t["small"][tools[0]]["untraced_median"], t["bulk"][tools[0]]["untraced_median"] / 1e9),
+                "transactions/s, bulk %.1f Gbit/s.%s" % (
+                    t["small"][tools[0]]["untraced_median"], t["bulk"][tools[0]]["untraced_median"] / 1e9,
+                    " *empty programs* is the floor: an empty program for each of tcpvitals' programs, on "
+                    "the same tracepoints (`tools/bench/floor.bpf.c`); what it loses is the kernel's "
+                    "dispatch of the programs, which no tracer on those tracepoints avoids."
+                    if "empty programs" in tools else ""),
                 "", "| tool | small messages | bulk |", "|---|---|---|"]
         for tool in tools:
             out.append("| %s | %s | %s |" % (tool, spread(t["small"][tool]), spread(t["bulk"][tool])))

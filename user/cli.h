@@ -36,6 +36,7 @@ struct tv_config {
 	char **command;     /* argv after --, NULL-terminated; NULL if none */
 	const char *output; /* -o FILE: records go there instead of stdout; NULL: stdout */
 	const char *record; /* --record FILE (for developers): the raw ring-buffer records too */
+	bool test_nest_forget; /* --test-nest-forget (for tests): the first programs note no event */
 	/* --agent: left running; healthy connections write nothing, and a summary every interval */
 	bool agent;
 	double interval_s;  /* summaries and the metrics file; 0: none */

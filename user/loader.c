@@ -320,6 +320,7 @@ static int try_load(struct loader *ld, const struct tv_config *cfg, const struct
 	skel->rodata->filter_pids = pid_filter;
 	skel->rodata->use_hash_storage = at->hash_storage;
 	skel->rodata->tls_capture = !cfg->tls_off;
+	skel->rodata->nest_forget = cfg->test_nest_forget;
 	filters_set(skel, cfg);
 	tls_port_bits(skel->rodata->tls_port_bits, cfg->tls_ports, cfg->ntls_ports);
 	skel->rodata->accept_owner = kf->accept_owner;
@@ -607,27 +608,30 @@ struct tv_counters loader_counters(const struct loader *ld)
 
 /* The program's skipped runs (0 before 5.12, which neither counts nor skips
  * them); false where the kernel will not say. */
-static bool prog_misses(int fd, uint64_t *n)
+/* The program's skipped runs; 0, or -errno where the kernel would not say. */
+static int prog_misses(int fd, uint64_t *n)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
 
 	memset(&info, 0, sizeof(info));
 	*n = 0;
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return false;
+	if (fd < 0)
+		return -EBADF;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
 	*n = info.recursion_misses;
-	return true;
+	return 0;
 }
 
 int loader_misses(const struct loader *ld, uint64_t *total, uint64_t *hook)
 {
 	uint64_t sum = 0, n;
-	bool ok = true;
-	int h = 0;
+	int err = 0, e, h = 0;
 
 	for (int i = 0; i < ld->nlinks; i++, h++) {
-		ok &= prog_misses(ld->prog_fds[i], &n);
+		e = prog_misses(ld->prog_fds[i], &n);
+		err = err ? err : e; /* the first failure's reason */
 		if (ld->again[i]) { /* what the second program did not make up for */
 			uint64_t made_up = ld->skel->bss->recovered[ld->again[i] - 1];
 
@@ -638,7 +642,8 @@ int loader_misses(const struct loader *ld, uint64_t *total, uint64_t *hook)
 		sum += n;
 	}
 	if (ld->fentry_sendmsg) {
-		ok &= prog_misses(bpf_program__fd(ld->skel->progs.fentry_sendmsg), &n);
+		e = prog_misses(bpf_program__fd(ld->skel->progs.fentry_sendmsg), &n);
+		err = err ? err : e;
 		if (hook)
 			hook[h] = n;
 		sum += n;
@@ -649,7 +654,7 @@ int loader_misses(const struct loader *ld, uint64_t *total, uint64_t *hook)
 	for (; hook && h < ld->nhooks; h++)
 		hook[h] = 0;
 	*total = sum;
-	return ok ? 0 : -errno;
+	return err;
 }
 
 void loader_tick(struct loader *ld)

@@ -64,8 +64,9 @@ kmiss=$(bpftool -j prog show | jq '[.[]|select(.name|test("^(btf|raw)_") and (te
 made_up2=$(made_up_count)
 lab_tracer_stop
 missed=$(jqs "$out" '[.[]|select(.type=="stop")][0].missed')
-# known and not yet understood: about once in a thousand, the state hook's second program
-# handles a change the first had handled (a repeated transition; README "Missed runs")
+# a softirq's batch may push a handled event out of the first program's list; the
+# handlers then do nothing twice (1d), but one that had nothing to do (a listener's
+# change) cannot tell, and counts as made up (README "Missed runs")
 check "missed runs: hardly a run made up for that the kernel did not skip ($kmiss skipped, $made_up made up)" \
 	test "$made_up" -le "$((kmiss + 2))"
 check "missed runs: the stop record counts what the kernel skipped and no second program made up for ($missed; the kernel: $((kmiss - made_up2)) to $((kmiss - made_up)))" \
@@ -73,10 +74,31 @@ check "missed runs: the stop record counts what the kernel skipped and no second
 check_eq "missed runs: each is announced as it is noticed" "$missed" "$(jqs "$out" '[.[]|select(.type=="missed")|.events]|add // 0')"
 # a history with a gap (a transition that does not follow the one before, or no
 # change to CLOSE at the end) comes from a missed run: there are no more of them
-gaps=$(jqs "$out" '[.[]|select(.type=="close" and .states_dropped == 0 and (.still_open|not))
-	| .states as $s | select(([range(1; $s|length)] | any($s[.].old != $s[. - 1].new)) or $s[-1].new != "CLOSE")] | length')
+history_gaps() {
+	jqs "$1" '[.[]|select(.type=="close" and .states_dropped == 0 and (.still_open|not))
+	| .states as $s | select(([range(1; $s|length)] | any($s[.].old != $s[. - 1].new)) or $s[-1].new != "CLOSE")] | length'
+}
+gaps=$(history_gaps "$out")
 check "missed runs: every history with a gap is accounted for ($gaps gaps, $missed missed)" \
-	test "$gaps" -le "$((missed + (made_up2 > kmiss ? made_up2 - kmiss : 0)))"
+	test "$gaps" -le "$missed"
+
+# 1d. every event as if its note had been pushed out of the list (--test-nest-forget: the
+# first programs note nothing): the second programs run every handler again, and the
+# handlers must know what they did (a change already last in the history, a buried
+# connection): no transition twice, no connection reported twice
+out="$LAB_TMP/forget.json"
+lab_tracer "$out" --json --netns "/run/netns/$ns" --test-nest-forget
+conns=$(ip netns exec "$ns" "$LAB_ROOT/build/bench/churn" count 127.0.0.1 9201 2000 | cut -d" " -f1)
+lab_wait_quiet "$ns"
+lab_tracer_stop
+missed=$(jqs "$out" '[.[]|select(.type=="stop")][0].missed')
+check_eq "every event handled twice: each socket reported once ($conns connections)" "$((2 * conns))" \
+	"$(jqs "$out" '[.[]|select(.type=="close" and (.still_open|not))|.conn]|unique|length')"
+check_eq "every event handled twice: no close record twice" \
+	"$(jqs "$out" '[.[]|select(.type=="close")]|length')" "$(jqs "$out" '[.[]|select(.type=="close")|.conn]|unique|length')"
+gaps=$(history_gaps "$out")
+check "every event handled twice: no transition recorded twice ($gaps histories with a gap or a repeat, $missed missed)" \
+	test "$gaps" -le "$missed"
 
 # 2. the reader closes stdout: tcpvitals ends quietly and successfully
 lab_bg bash -c "while :; do $(declare -f churn); ns=$ns PY=$PY; churn 5; sleep 0.05; done"

@@ -116,7 +116,9 @@ class Tool:
     def start(self):
         before = set(progs())
         self.out = os.path.join(SHM, re.sub(r"[^A-Za-z0-9-]+", "_", self.name) + ".out")
-        self.proc = subprocess.Popen(self.argv(), stdout=open(self.out, "w"), stderr=subprocess.DEVNULL)
+        # stdin a pipe: attach_empty (Floor) runs until its stdin closes
+        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.PIPE, stdout=open(self.out, "w"),
+                                     stderr=subprocess.DEVNULL)
         wait_for(lambda: self.proc.poll() is not None or self.ready(), self.name + " to start", 20)
         if self.proc.poll() is not None:
             raise RuntimeError(self.name + " exited at start")

@@ -36,11 +36,26 @@ lab_ns() {
 }
 
 lab_loss() {
-	local ns=$1 port=$2 prob=$3 t
+	local ns=$1 port=$2 prob=$3 t dir i
 	for t in iptables ip6tables; do
-		ip netns exec "$ns" $t -A INPUT -p tcp --dport "$port" -m statistic --mode random --probability "$prob" -j DROP
-		ip netns exec "$ns" $t -A INPUT -p tcp --sport "$port" -m statistic --mode random --probability "$prob" -j DROP
+		for dir in --dport --sport; do
+			# a first rule may find its kernel modules still loading (a fresh VM): again
+			for i in 1 2 3; do
+				ip netns exec "$ns" $t -A INPUT -p tcp $dir "$port" -m statistic --mode random \
+					--probability "$prob" -j DROP && break
+				if [ $i -eq 3 ]; then
+					echo "lab_loss: $t refused the loss rule in $ns" >&2
+					return 1
+				fi
+				sleep 0.5
+			done
+		done
 	done
+}
+
+# The loss rules and their counters, for a check that found no loss: lab_loss_show NS
+lab_loss_show() {
+	ip netns exec "$1" iptables -L INPUT -v -n 2>&1
 }
 
 lab_loss_off() {

@@ -33,15 +33,18 @@ lab_http "$ns" 127.0.0.1 8080 "$LAB_TMP/www"
 out="$LAB_TMP/loss.json"
 lab_tracer "$out" --json --netns "/run/netns/$ns" --port 8080
 r0=$(lab_counter "$ns" TcpRetransSegs) o0=$(lab_counter "$ns" TcpExtTCPOFOQueue)
-lab_loss "$ns" 8080 0.05
+lab_loss "$ns" 8080 0.05 2>"$LAB_TMP/loss.err"
+check_eq "loss: the loss rules are in place" "" "$(cat "$LAB_TMP/loss.err")"
 ip netns exec "$ns" curl -sS -o /dev/null --max-time 120 http://127.0.0.1:8080/file.bin
 check_eq "loss: curl's download completes" 0 $?
+lab_loss_show "$ns" > "$LAB_TMP/loss.rules"
 lab_loss_off "$ns"
 lab_wait_quiet "$ns"
 r1=$(lab_counter "$ns" TcpRetransSegs) o1=$(lab_counter "$ns" TcpExtTCPOFOQueue)
 sleep 0.5
 lab_tracer_stop
 check "loss: the path lost segments" test $((r1 - r0)) -gt 0
+[ $((r1 - r0)) -gt 0 ] || sed 's/^/# loss rules: /' "$LAB_TMP/loss.rules"
 check_eq "loss: retransmit records = nstat TcpRetransSegs" $((r1 - r0)) \
 	"$(jqs "$out" '[.[]|select(.type=="retransmit")|.segs]|add // 0')"
 check_eq "loss: the closes' retrans_segs = nstat TcpRetransSegs" $((r1 - r0)) \

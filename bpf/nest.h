@@ -57,7 +57,6 @@ struct {
 
 __u64 recovered[TV_AGAIN_SLOTS]; /* runs the second programs made up for */
 
-/* The first program handled the event (sk, what). */
 /* What tells the event apart, besides its socket: its change, and the ports.
  * Read by both programs at the same tracepoint call, so the same for both. */
 static __always_inline __u64 nest_what(struct sock *sk, __u32 change, bool typed)
@@ -65,6 +64,7 @@ static __always_inline __u64 nest_what(struct sock *sk, __u32 change, bool typed
 	return (__u64)RD(typed, sk, __sk_common.skc_portpair) << 32 | change;
 }
 
+/* The first program handled the event (sk, what). */
 static __always_inline void nest_done(__u32 slot, void *sk, __u64 what)
 {
 	struct nest *n = bpf_map_lookup_elem(&nests, &slot);

@@ -607,8 +607,7 @@ struct tv_counters loader_counters(const struct loader *ld)
 }
 
 /* The program's skipped runs (0 before 5.12, which neither counts nor skips
- * them); false where the kernel will not say. */
-/* The program's skipped runs; 0, or -errno where the kernel would not say. */
+ * them); returns 0, or -errno where the kernel will not say. */
 static int prog_misses(int fd, uint64_t *n)
 {
 	struct bpf_prog_info info;
@@ -624,9 +623,9 @@ static int prog_misses(int fd, uint64_t *n)
 	return 0;
 }
 
-int loader_misses(const struct loader *ld, uint64_t *total, uint64_t *hook)
+int loader_misses(const struct loader *ld, uint64_t *hook)
 {
-	uint64_t sum = 0, n;
+	uint64_t n;
 	int err = 0, e, h = 0;
 
 	for (int i = 0; i < ld->nlinks; i++, h++) {
@@ -637,23 +636,17 @@ int loader_misses(const struct loader *ld, uint64_t *total, uint64_t *hook)
 
 			n = n > made_up ? n - made_up : 0;
 		}
-		if (hook)
-			hook[h] = n;
-		sum += n;
+		hook[h] = n;
 	}
 	if (ld->fentry_sendmsg) {
 		e = prog_misses(bpf_program__fd(ld->skel->progs.fentry_sendmsg), &n);
 		err = err ? err : e;
-		if (hook)
-			hook[h] = n;
-		sum += n;
-		h++;
+		hook[h++] = n;
 	}
 	/* burst_timer, last in ld->hooks: its starter's misses lose nothing (the
 	 * next state change starts it), and the timer is no program run */
-	for (; hook && h < ld->nhooks; h++)
+	for (; h < ld->nhooks; h++)
 		hook[h] = 0;
-	*total = sum;
 	return err;
 }
 

@@ -44,12 +44,12 @@ struct tv_counters loader_counters(const struct loader *ld);
 /* Events the kernel did not run a program for, since loading, that no
  * second program made up for: a tracing program is not run again on a CPU
  * where it is already running (a softirq that interrupts it), and the kernel
- * counts each such miss (5.12: bpf_prog_info.recursion_misses). *total is the
- * sum; where hook is not NULL, each attached hook's own count, in the order
- * of ld->hooks. 0, or a negative errno where the kernel will not say: with
+ * counts each such miss (5.12: bpf_prog_info.recursion_misses), per attached
+ * hook in hook[], in the order of ld->hooks. Returns 0, or a negative errno
+ * where the kernel will not say: with
  * kernel.unprivileged_bpf_disabled set, some kernels (5.10; not 6.1) let a
  * process without CAP_BPF make no bpf() call at all, even on its own programs. */
-int loader_misses(const struct loader *ld, uint64_t *total, uint64_t *hook);
+int loader_misses(const struct loader *ld, uint64_t *hook);
 /* Once the burst flusher's timer runs, its starter leaves the state-change
  * tracepoint (it would cost a program run on every state change). */
 void loader_tick(struct loader *ld);

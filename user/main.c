@@ -147,14 +147,14 @@ static void report_lost(struct run *r)
 /* At most once a second (a system call per program), and at the end. */
 static void report_missed(struct run *r, uint64_t now, bool force)
 {
-	uint64_t hook[TV_MAX_HOOKS + 2], all, total = 0;
+	uint64_t hook[TV_MAX_HOOKS + 2], total = 0;
 	struct hook_count changed[TV_MAX_HOOKS + 2];
 	int n = 0, rc;
 
 	if (r->col.stats.missed_unknown || (!force && now - r->missed_checked_ns < MISSES_CHECK_NS))
 		return;
 	r->missed_checked_ns = now;
-	rc = loader_misses(&r->ld, &all, hook);
+	rc = loader_misses(&r->ld, hook);
 	if (rc) {
 		pr_warn("the kernel does not let tcpvitals read its programs' statistics (%s): runs it skips "
 			"cannot be counted, and \"missed\" is null (those on the state and destroy tracepoints are "

@@ -19,9 +19,9 @@
  */
 /* a missed state change loses a transition (and the owner or the error), a
  * missed destroy the whole connection: these two get a second program */
-TV_AGAIN(state, 0, sk, nest_what(sk, (__u32)old << 8 | (__u32)new, typed), "inet_sock_set_state", REQUIRED,
+TV_AGAIN(state, TV_AGAIN_STATE, sk, nest_what(sk, (__u32)old << 8 | (__u32)new, typed), "inet_sock_set_state", REQUIRED,
 	 on_state(sk, old, new, typed), struct sock *sk, int old, int new)
-TV_AGAIN(destroy, 1, sk, nest_what(sk, 0, typed), "tcp_destroy_sock", REQUIRED, on_destroy(sk, typed),
+TV_AGAIN(destroy, TV_AGAIN_DESTROY, sk, nest_what(sk, 0, typed), "tcp_destroy_sock", REQUIRED, on_destroy(sk, typed),
 	 struct sock *sk)
 /* 6.17 added err */
 TV_HOOK(retransmit_err, "tcp_retransmit_skb", REQUIRED, on_retransmit(sk, skb, err, typed),

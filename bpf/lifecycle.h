@@ -33,6 +33,9 @@ static __always_inline int on_state(struct sock *sk, int old, int new, bool type
 		return 0;
 	if (history_last_is(&st->hist, old, new))
 		return NEST_SEEN;
+	if (state_outlived(st, old, new, typed) && !(st = state_renew(sk, typed, now, dir)))
+		return 0;
+	history_check_follows(&st->hist, old);
 	/* connect() runs in the owner's context; later changes may be softirq */
 	if (new == TCP_SYN_SENT) {
 		owner_capture(st);
@@ -106,6 +109,9 @@ static __always_inline int on_destroy(struct sock *sk, bool typed)
 		return 0;
 	if (st->dead)
 		return NEST_SEEN;
+	if (destroy_forget && !((RD(typed, sk, __sk_common.skc_num) ^ RD(typed, sk, __sk_common.skc_dport)) & 7))
+		return 0;
+	history_check_follows(&st->hist, TCP_CLOSE);
 	owner_of_accepted(st, sk);
 	tp = tcp_of(sk, typed);
 	/* a window still closed: its time counts until now */

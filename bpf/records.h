@@ -77,6 +77,16 @@ static __always_inline bool history_last_is(const struct tv_history *h, __u8 old
 	return h->trans[i].old_state == old && h->trans[i].new_state == new;
 }
 
+/* The history's last change did not end in `state`: a change between them
+ * was not seen (maps.h, unseen). */
+static __always_inline void history_check_follows(const struct tv_history *h, __u8 state)
+{
+	__u32 i = h->ntrans;
+
+	if (i && h->trans[(i - 1) & (TV_MAX_TRANSITIONS - 1)].new_state != state)
+		__sync_fetch_and_add(&unseen[TV_AGAIN_STATE], 1);
+}
+
 /* Before a connection's first live record: its history so far. */
 static __always_inline void conn_announce(struct conn_state *st)
 {

@@ -54,6 +54,19 @@ static __always_inline void state_bury(struct sock *sk, struct conn_state *st, b
 	bpf_map_delete_elem(&hash_states, &key);
 }
 
+/* A new state, filled from its socket. */
+static __always_inline void state_init(struct conn_state *st, struct sock *sk, bool typed, __u64 now, __u8 dir)
+{
+	conn_fill(&st->conn, &sk->__sk_common, typed);
+	st->conn.cookie = cookie_of(sk, typed);
+	st->conn.dir = dir;
+	st->hist.start_ns = now;
+	/* by probe read: sk may come from skb->sk, which the verifier will not
+	 * convert to a tcp_sock; this runs once per connection */
+	st->last_total_retrans = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+	conn_decide(st);
+}
+
 /*
  * The state of a connection we want, created on first sight; NULL for other
  * namespaces, non-TCP or non-full sockets, and dying sockets never seen
@@ -85,16 +98,51 @@ static __always_inline struct conn_state *state_lookup_or_create(struct sock *sk
 	st = storage_entry(sk, typed, true);
 	if (!st || st->conn.cookie)
 		return st;
-	conn_fill(&st->conn, &sk->__sk_common, typed);
-	st->conn.cookie = cookie_of(sk, typed);
-	st->conn.dir = dir;
-	st->hist.start_ns = now;
-	/* by probe read: sk may come from skb->sk, which the verifier will not
-	 * convert to a tcp_sock; this runs once per connection */
-	st->last_total_retrans = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
-	conn_decide(st);
+	state_init(st, sk, typed, now, dir);
 	if (created)
 		*created = true;
+	return st;
+}
+
+/*
+ * Hash storage: is this entry an earlier socket's, at the same address? The
+ * kernel may not run a program at all, and count no miss: on the development
+ * VM, it runs none in a softirq that runs on its agent's thread (README,
+ * "Limits you should know"). A socket whose destroy was not seen is never
+ * buried, and the next socket at its address would carry on in its history.
+ * A socket's own first change tells: an accepted socket's first change
+ * (leaving SYN_RECV) finds no history of its own, and a connect finds none
+ * that got further than a failed connect of the same socket. A change that
+ * is already last in the history (a double run) is the caller's to rule out.
+ */
+static __always_inline bool state_outlived(const struct conn_state *st, int old, int new, bool typed)
+{
+	__u32 last;
+
+	if ((typed && !use_hash_storage) || !st->hist.ntrans)
+		return false;
+	if (old == TCP_SYN_RECV)
+		return true;
+	if (old != TCP_CLOSE || new != TCP_SYN_SENT)
+		return false;
+	last = (st->hist.ntrans - 1) & (TV_MAX_TRANSITIONS - 1);
+	return st->hist.established || st->hist.trans[last].new_state != TCP_CLOSE;
+}
+
+/* Hash storage: the socket starts afresh where an earlier socket's entry was
+ * (state_outlived). That connection's destroy was never seen: it has no close
+ * record, and is counted as a missed run of the destroy. */
+static __always_inline struct conn_state *state_renew(struct sock *sk, bool typed, __u64 now, __u8 dir)
+{
+	__u64 key = (__u64)sk;
+	struct conn_state *st;
+
+	__sync_fetch_and_add(&unseen[TV_AGAIN_DESTROY], 1);
+	if (bpf_map_update_elem(&hash_states, &key, &zero_state, BPF_ANY))
+		return NULL;
+	st = bpf_map_lookup_elem(&hash_states, &key);
+	if (st)
+		state_init(st, sk, typed, now, dir);
 	return st;
 }
 

@@ -42,6 +42,8 @@ enum tv_rec_type {
  * CPUs past TV_CPU_SLOTS share slots, so the adds are atomic. */
 #define TV_CPU_SLOTS 64
 #define TV_AGAIN_SLOTS 2 /* hooks with a second program (hooks.h TV_AGAIN, bpf/nest.h) */
+#define TV_AGAIN_STATE 0 /* their slots */
+#define TV_AGAIN_DESTROY 1
 struct tv_counters {
 	__u64 lost;       /* records the ring buffer had no room for */
 	__u64 opened_out; /* connections this host opened (SYN_SENT) */

@@ -140,7 +140,7 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 {
 	enum { OPT_JSON = 256, OPT_ALL, OPT_PID, OPT_COMM, OPT_PORT, OPT_RADDR, OPT_NETNS,
 	       OPT_RINGBUF, OPT_HOOKS, OPT_STORAGE, OPT_TLS_CHECK, OPT_TLS_PORT,
-	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL, OPT_RECORD, OPT_TEST_NEST_FORGET, OPT_COLOR,
+	       OPT_TLS_NAME, OPT_CA_FILE, OPT_TLS_TIMEOUT, OPT_TLS_WARN, OPT_TLS_TTL, OPT_RECORD, OPT_TEST_NEST_FORGET, OPT_TEST_DESTROY_FORGET, OPT_COLOR,
 	       OPT_AGENT, OPT_INTERVAL, OPT_METRICS, OPT_METRICS_FILE, OPT_USER };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -171,6 +171,8 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 		{ "record", required_argument, NULL, OPT_RECORD }, /* for developers: see README, Performance */
 		/* for tests: every event as if the kernel had skipped the first program (bpf/nest.h) */
 		{ "test-nest-forget", no_argument, NULL, OPT_TEST_NEST_FORGET },
+		/* for tests: some sockets' destroys as if the kernel had never run the programs */
+		{ "test-destroy-forget", no_argument, NULL, OPT_TEST_DESTROY_FORGET },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -339,6 +341,9 @@ enum tv_cli_result cli_parse(int argc, char **argv, struct tv_config *cfg, char 
 			break;
 		case OPT_TEST_NEST_FORGET:
 			cfg->test_nest_forget = true;
+			break;
+		case OPT_TEST_DESTROY_FORGET:
+			cfg->test_destroy_forget = true;
 			break;
 		case 'v':
 			cfg->verbose = true;

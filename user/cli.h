@@ -37,6 +37,7 @@ struct tv_config {
 	const char *output; /* -o FILE: records go there instead of stdout; NULL: stdout */
 	const char *record; /* --record FILE (for developers): the raw ring-buffer records too */
 	bool test_nest_forget; /* --test-nest-forget (for tests): the first programs note no event */
+	bool test_destroy_forget; /* --test-destroy-forget (for tests): one socket in 8 gets no destroy */
 	/* --agent: left running; healthy connections write nothing, and a summary every interval */
 	bool agent;
 	double interval_s;  /* summaries and the metrics file; 0: none */

@@ -58,10 +58,13 @@ lab_wait_quiet "$ns" 9201
 sleep 1.2 # the next check of the programs' misses
 # the kernel's own counts: each program's skipped runs, and the second programs' made-up
 # ones, read before and after (the programs see the whole host, which may not be quiet)
-made_up_count() { bpftool -j map dump name tcpvital.bss | jq '.[0].formatted.value[".bss"][]|select(has("recovered"))|.recovered|add'; }
+bss_sum() { bpftool -j map dump name tcpvital.bss | jq ".[0].formatted.value[\".bss\"][]|select(has(\"$1\"))|.$1|add"; }
+made_up_count() { bss_sum recovered; }
 made_up=$(made_up_count)
 kmiss=$(bpftool -j prog show | jq '[.[]|select(.name|test("^(btf|raw)_") and (test("_again$")|not))|.recursion_misses // 0]|add')
 made_up2=$(made_up_count)
+# runs the kernel neither made nor counted, found by a gap in a history (README "Limits")
+unseen=$(bss_sum unseen)
 lab_tracer_stop
 missed=$(jqs "$out" '[.[]|select(.type=="stop")][0].missed')
 # a softirq's batch may push a handled event out of the first program's list; the
@@ -69,8 +72,8 @@ missed=$(jqs "$out" '[.[]|select(.type=="stop")][0].missed')
 # change) cannot tell, and counts as made up (README "Missed runs")
 check "missed runs: hardly a run made up for that the kernel did not skip ($kmiss skipped, $made_up made up)" \
 	test "$made_up" -le "$((kmiss + 2))"
-check "missed runs: the stop record counts what the kernel skipped and no second program made up for ($missed; the kernel: $((kmiss - made_up2)) to $((kmiss - made_up)))" \
-	test "$missed" -ge "$((kmiss - made_up2))" -a "$missed" -le "$((kmiss - made_up + 5))"
+check "missed runs: the stop record counts what the kernel skipped and no second program made up for, and the runs found unseen ($missed; the kernel: $((kmiss - made_up2)) to $((kmiss - made_up)), unseen $unseen)" \
+	test "$missed" -ge "$((kmiss - made_up2))" -a "$missed" -le "$((kmiss - made_up + unseen + 5))"
 check_eq "missed runs: each is announced as it is noticed" "$missed" "$(jqs "$out" '[.[]|select(.type=="missed")|.events]|add // 0')"
 # a history with a gap (a transition that does not follow the one before, or no
 # change to CLOSE at the end) comes from a missed run: there are no more of them
@@ -99,6 +102,27 @@ check_eq "every event handled twice: no close record twice" \
 gaps=$(history_gaps "$out")
 check "every event handled twice: no transition recorded twice ($gaps histories with a gap or a repeat, $missed missed)" \
 	test "$gaps" -le "$missed"
+
+# 1e. hash storage (raw_tp, as on 5.10): a socket whose destroy the kernel never ran the
+# programs for, and never counted (README "Limits you should know"), must not lend its
+# history to the next socket at its address (--test-destroy-forget: one socket in 8 is
+# not buried). Each such end is counted as a missed destroy when the address is reused.
+out="$LAB_TMP/unseen.json"
+lab_tracer "$out" --json --netns "/run/netns/$ns" --hooks raw_tp --test-destroy-forget
+conns=$(ip netns exec "$ns" "$LAB_ROOT/build/bench/churn" count 127.0.0.1 9201 2000 | cut -d" " -f1)
+lab_wait_quiet "$ns"
+lab_tracer_stop
+missed=$(jqs "$out" '[.[]|select(.type=="stop")][0].missed')
+closes=$(jqs "$out" '[.[]|select(.type=="close" and (.still_open|not))]|length')
+# a history that reaches CLOSE before its end, or accepts twice, is two sockets' (churn
+# never connects a socket twice)
+joined=$(jqs "$out" '[.[]|select(.type=="close") | select([.states[:-1][]|select(.new=="CLOSE")] + [.states[1:][]|select(.old=="SYN_RECV")] | length > 0)] | length')
+unseen=$((2 * conns - closes))
+check_eq "destroys never seen: no history joins two sockets ($closes closes for $((2 * conns)) sockets)" 0 "$joined"
+check "destroys never seen: some were ($unseen sockets without a close)" test "$unseen" -gt 0
+check "destroys never seen: those found by the next socket at the address are counted missed ($missed of $unseen)" \
+	test "$missed" -gt 0 -a "$missed" -le "$unseen"
+check_eq "destroys never seen: each is announced" "$missed" "$(jqs "$out" '[.[]|select(.type=="missed")|.events]|add // 0')"
 
 # 2. the reader closes stdout: tcpvitals ends quietly and successfully
 lab_bg bash -c "while :; do $(declare -f churn); ns=$ns PY=$PY; churn 5; sleep 0.05; done"

@@ -159,8 +159,9 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 # Benchmark helpers: empty programs as the baselines (empty, floor), and the
-# receive path's reads alone at three levels (touch1, touch2, touch).
-BENCH_BPF := $(addprefix $(BUILD)/bench/,empty.bpf.o floor.bpf.o touch1.bpf.o touch2.bpf.o touch.bpf.o)
+# receive path's reads alone at three levels (touch1, touch2, touch), and a
+# per-thread count of BPF runs (blind, for tools/blindspot.sh).
+BENCH_BPF := $(addprefix $(BUILD)/bench/,empty.bpf.o floor.bpf.o touch1.bpf.o touch2.bpf.o touch.bpf.o blind.bpf.o)
 $(BUILD)/bench/%.bpf.o: tools/bench/%.bpf.c $(VMLINUX) $(BUILD)/.deps
 	$(Q)mkdir -p $(BUILD)/bench
 	$(call msg,BPF,$@)

@@ -14,7 +14,7 @@
  * with in-order ones), without reading the clock or the storage on every
  * segment.
  */
-#define SEQ_FLUSH_SHIFT 20
+#define SEQ_FLUSH_SHIFT 20 /* also when an episode of this host's zero window may be left open (window.h) */
 
 static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, bool typed)
 {
@@ -32,7 +32,7 @@ static __always_inline int on_rcv_segment(struct sock *sk, struct sk_buff *skb, 
 	rcv_nxt = RD(typed, tp, rcv_nxt);
 	pred = RD(typed, tp, pred_flags);
 	peer_window(sk, tp, skb, cb, seq, flags, pred, typed);
-	local_window(sk, tp, pred, typed);
+	local_window(sk, tp, pred, (seq ^ end_seq) >> SEQ_FLUSH_SHIFT, typed);
 	/* a segment that may be one TLS alert record, in order, on a TLS port */
 	if (seq == rcv_nxt && end_seq - seq - (flags & TCPHDR_FIN) - (TLS_HDR + 2) <= TLS_ALERT_WRITE_MAX - (TLS_HDR + 2) &&
 	    (tls_port(bpf_ntohs(RD(typed, sk, __sk_common.skc_dport))) || tls_port(RD(typed, sk, __sk_common.skc_num))))

@@ -123,6 +123,9 @@ check "receiver stall: the reading client's verdict" has_verdict receiver_stall 
 check_eq "receiver stall: 1 <= the client's own zero windows <= its TcpExtTCPToZeroWindowAdv" true \
 	"$(jq --argjson adv "$zw_adv" '.zero_windows.local >= 1 and .zero_windows.local <= $adv' <<<"$cli")"
 check_eq "receiver stall: closed for most of the stall" true "$(jq '.zero_windows.local_ms >= 1000' <<<"$cli")"
+# the first segment after the reopening finds header prediction off (bpf/window.h)
+check_eq "receiver stall: the long one is seen to reopen while the connection is open" true \
+	"$(records zero_window 9701 out | jq 'any(.side == "local" and .reopened and .closed_us > 1000000)')"
 check "receiver stall: evidence" grep -q 'this host advertised a zero window .*: the application on this host did not read' \
 	<<<"$(jq -r .evidence.receiver_stall <<<"$cli")"
 check_eq "zero window: neither end blames the network" false \

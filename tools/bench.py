@@ -511,6 +511,52 @@ def section_throughput():
     return res
 
 
+class BlindSpot:
+    """Destroys of the churn's sockets that ran where the kernel runs no BPF program
+    at all (README "Limits you should know", tools/blindspot.sh): ftrace records
+    tcp_destroy_sock, and a plain program (tools/bench/blind.bpf.o) counts its own
+    runs there per thread; a thread with destroys in ftrace and no run of its own is
+    one the kernel hides from every BPF program, and no counter of tcpvitals sees."""
+    T = "/sys/kernel/tracing"
+    LINE = re.compile(r"^\s*(.*)-(\d+)\s+\[\d+\].* tcp_destroy_sock: .*sport=(\d+) dport=(\d+)")
+
+    def tracefs(self, path, value):
+        with open(os.path.join(self.T, path), "w") as f:
+            f.write(value)
+
+    def start(self):
+        self.tracefs("tracing_on", "0")
+        self.tracefs("trace", "")
+        with open(os.path.join(self.T, "buffer_size_kb")) as f:
+            self.buffer_kb = f.read().split()[0]
+        self.tracefs("buffer_size_kb", "100000")
+        self.tracefs("events/tcp/tcp_destroy_sock/enable", "1")
+        self.proc = subprocess.Popen([os.path.join(BENCH, "attach_empty"), os.path.join(BENCH, "blind.bpf.o")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the counting program did not load")
+        self.tracefs("tracing_on", "1")
+
+    def stop(self):
+        """The churn's destroys in threads where the counting program never ran."""
+        self.tracefs("tracing_on", "0")
+        dump = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "name", "blind_runs"],
+                                         capture_output=True, text=True, check=True).stdout)
+        ran = {e["formatted"]["key"]["tid"] for e in dump if e["formatted"]["key"]["tp"] == 2}
+        self.proc.stdin.close()
+        self.proc.wait()
+        self.tracefs("events/tcp/tcp_destroy_sock/enable", "0")
+        unseen = 0
+        with open(os.path.join(self.T, "trace"), errors="replace") as f:
+            for line in f:
+                m = self.LINE.match(line)
+                if m and CHURN_PORT in (int(m.group(3)), int(m.group(4))) and int(m.group(2)) not in ran:
+                    unseen += 1
+        self.tracefs("trace", "")
+        self.tracefs("buffer_size_kb", self.buffer_kb)
+        return unseen
+
+
 def section_churn():
     bpf_stats(False)
     res = {"tools": {}}
@@ -524,6 +570,9 @@ def section_churn():
     try:
         for tool in compared_tools():
             settle()
+            blind = BlindSpot() if isinstance(tool, Tcpvitals) else None
+            if blind:  # before the tool, whose programs are the ones new at its start
+                blind.start()
             tool.start()
             subprocess.run(ns("nstat", "-n"), check=True)
             c0, p0 = cpu_s(tool.proc.pid), progs()
@@ -537,6 +586,7 @@ def section_churn():
             if isinstance(tool, Dumpcap):
                 bpf_ns = 0
             tool.stop()
+            hidden = blind.stop() if blind else 0
             entry = res["tools"][tool.name]
             entry.update({"connections": conns, "process_ms": (c1 - c0) * 1e3, "bpf_ms": bpf_ns / 1e6,
                           "cpu_us_per_conn": ((c1 - c0) * 1e9 + bpf_ns) / conns / 1e3})
@@ -544,9 +594,11 @@ def section_churn():
                 entry["closes"], entry["lost"], entry["missed"] = tool.closes_and_lost()
                 entry["sockets"] = 2 * conns
                 entry["listen_overflows"] = never
+                entry["destroys_hidden"] = hidden
             log("churn %-16s %d connections: process %.0f ms, BPF %.0f ms, %.1f us CPU per connection%s" % (
                 tool.name, conns, entry["process_ms"], entry["bpf_ms"], entry["cpu_us_per_conn"],
-                ", %d closes for %d sockets, %d lost" % (entry["closes"], entry["sockets"], entry["lost"])
+                ", %d closes for %d sockets, %d lost, %d missed, %d destroys hidden from BPF" % (
+                    entry["closes"], entry["sockets"], entry["lost"], entry["missed"], entry["destroys_hidden"])
                 if "closes" in entry else ""))
     finally:
         bpf_stats(False)

@@ -108,6 +108,9 @@ def render(res):
                 if "missed" in e:
                     extra += ", %d missed; %d connections the server never accepted (`TcpExtListenOverflows`)" % (
                         e["missed"], e["listen_overflows"])
+                if "destroys_hidden" in e:
+                    extra += "; %d destroys ran where the kernel runs no BPF program (ftrace; `tools/blindspot.sh`)" % (
+                        e["destroys_hidden"])
             out.append("| %s | %s | %s us (process %.0f ms + BPF %.0f ms, %d connections) | %s |" % (
                 tool, spread(e["rate"]), num(e.get("cpu_us_per_conn")), e.get("process_ms", 0),
                 e.get("bpf_ms", 0), e.get("connections", 0), extra))

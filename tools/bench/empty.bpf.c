@@ -22,8 +22,6 @@ EMPTY(tcp_send_reset)
 EMPTY(tcp_receive_reset)
 EMPTY(inet_sk_error_report)
 EMPTY(kfree_skb)
-EMPTY(sock_send_length)
-EMPTY(sock_recv_length)
 EMPTY(tcp_sendmsg_locked)
 
 /* classic tracepoints (tracefs ids), as tcpvitals attaches them */

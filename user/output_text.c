@@ -487,8 +487,8 @@ static void text_lost(struct output *o, uint64_t ts_ns, uint64_t records)
 static void text_missed(struct output *o, uint64_t ts_ns, uint64_t events, const struct hook_count *hooks, int n)
 {
 	(void)ts_ns;
-	fprintf(o->f, "!! %" PRIu64 " event%s missed: the kernel did not run tcpvitals' program where it was "
-		      "already running on that CPU (", events, events == 1 ? "" : "s");
+	fprintf(o->f, "!! %" PRIu64 " event%s missed: the kernel did not run tcpvitals' program, where it was "
+		      "already running on that CPU or where it runs none (", events, events == 1 ? "" : "s");
 	for (int i = 0; i < n; i++)
 		fprintf(o->f, "%s%s %" PRIu64, i ? ", " : "", hooks[i].hook, hooks[i].n);
 	fprintf(o->f, "); a connection may lack a state change, a count or its close\n\n");

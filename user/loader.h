@@ -44,8 +44,10 @@ struct tv_counters loader_counters(const struct loader *ld);
 /* Events the kernel did not run a program for, since loading, that no
  * second program made up for: a tracing program is not run again on a CPU
  * where it is already running (a softirq that interrupts it), and the kernel
- * counts each such miss (5.12: bpf_prog_info.recursion_misses), per attached
- * hook in hook[], in the order of ld->hooks. Returns 0, or a negative errno
+ * counts each such miss (5.12: bpf_prog_info.recursion_misses); plus, for
+ * the state and destroy hooks, the runs the kernel neither made nor counted
+ * that the BPF side found afterwards (bpf/maps.h, unseen; a lower bound).
+ * Per attached hook in hook[], in the order of ld->hooks. Returns 0, or a negative errno
  * where the kernel will not say: with
  * kernel.unprivileged_bpf_disabled set, some kernels (5.10; not 6.1) let a
  * process without CAP_BPF make no bpf() call at all, even on its own programs. */

@@ -135,7 +135,7 @@ char *metrics_format(const struct metrics_view *v, size_t *len)
 	counter(f, "records_lost_total", "Records the kernel had no ring-buffer room for.", v->kernel.lost);
 	if (!v->stats->missed_unknown)
 		counter(f, "events_missed_total",
-			"Events the kernel ran no program for: it was already running on that CPU.", v->stats->missed);
+			"Events the kernel ran no program for: it was already running on that CPU, or it runs none there.", v->stats->missed);
 	counter(f, "records_rejected_total", "Malformed records.", v->stats->rejected);
 	counter(f, "records_unkept_total", "Records past a connection's limit, or too late for it.",
 		v->stats->unkept);
